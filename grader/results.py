@@ -1,0 +1,33 @@
+"""Plain-data results of checks and tasks, shared by every route that runs the checks."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """The verdict of one check, with a message a learner can act on."""
+
+    id: str
+    passed: bool
+    message: str
+
+    def to_dict(self) -> dict[str, object]:
+        """This result as JSON-ready data."""
+        return asdict(self)
+
+
+@dataclass
+class TaskResult:
+    """The outcome of one task: its status, score and checks."""
+
+    task: str
+    status: str  # passed | failed | error | timeout
+    score: float
+    max_score: float
+    checks: list[CheckResult] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, object]:
+        """This result as JSON-ready data."""
+        return {**asdict(self), "checks": [c.to_dict() for c in self.checks]}
