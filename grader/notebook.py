@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from grader.exercises import load_exercise
@@ -17,7 +18,8 @@ def run_checks(exercise_id: str, function: Callable[..., Any]) -> list[CheckResu
     task = exercise.task(function.__name__)
     alpha = NOTEBOOK_ALPHA / exercise.statistical_tests
     results: list[CheckResult] = []
-    for case in task.cases():
+    cases = task.cases()
+    for case in cases:
         with Recorder() as recording:
             try:
                 returned = function(*case.args)
@@ -37,7 +39,10 @@ def run_checks(exercise_id: str, function: Callable[..., Any]) -> list[CheckResu
                         f"`{task.name}({case.label})` raised {type(error).__name__}: {error}",
                     )
                 ]
-        results += task.check(case, returned, recording, alpha)
+        checks = task.check(case, returned, recording, alpha)
+        if len(cases) > 1:
+            checks = [replace(c, message=f"[{case.label}] {c.message}") for c in checks]
+        results += checks
     return results
 
 

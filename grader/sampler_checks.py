@@ -1,4 +1,4 @@
-"""Checks shared by sampler tasks: API use, the PUBs sent, provenance and trusted re-runs."""
+"""Checks shared by sampler tasks: the PUBs sent, counts, provenance and trusted re-runs."""
 
 from __future__ import annotations
 
@@ -6,13 +6,13 @@ import warnings
 from typing import Any
 
 import numpy as np
-from qiskit import QuantumCircuit
-from qiskit.primitives import BackendSamplerV2, BaseSamplerV2, StatevectorSampler
+from qiskit.primitives import BackendSamplerV2, BaseSamplerV2
 from qiskit.primitives.containers.sampler_pub import SamplerPub
 from qiskit_ibm_runtime import SamplerV2 as RuntimeSamplerV2
 from qiskit_ibm_runtime.executor_sampler import Sampler as ClientSampler
 
-from grader.recording import PrimitiveCall, Recording
+from grader.api_checks import numeric_option
+from grader.recording import PrimitiveCall
 from grader.results import CheckResult
 from grader.statistics import same_distribution_pvalue
 
@@ -22,49 +22,12 @@ SAMPLER_FIX = (
 )
 
 
-def legacy_run_check(task: str, recording: Recording) -> CheckResult:
-    """Fail when student code called `backend.run` itself, on any backend."""
-    if not recording.backend_runs:
-        return CheckResult(f"{task}.no_backend_run", True, "No direct `backend.run` call.")
-    where = recording.backend_runs[0].where
-    return CheckResult(
-        f"{task}.no_backend_run",
-        False,
-        f"`backend.run` is the legacy path (called at {where}). Use a V2 sampler instead: {SAMPLER_FIX}.",
-    )
-
-
-def one_sampler_call(task: str, recording: Recording, backend: Any) -> tuple[CheckResult, PrimitiveCall | None]:
-    """Pass when exactly one V2 sampler job ran, built on ``backend``; return that call."""
-    check_id = f"{task}.uses_v2_sampler"
-    calls = recording.calls("sampler")
-    if not calls:
-        return CheckResult(check_id, False, f"No V2 sampler ran. To sample counts, {SAMPLER_FIX}."), None
-    if len(calls) > 1:
-        return CheckResult(
-            check_id, False, f"{len(calls)} sampler jobs ran; this task needs exactly one. Put every PUB in one `run`."
-        ), None
-    call = calls[0]
-    if isinstance(call.primitive, StatevectorSampler) or call.backend() is not backend:
-        return CheckResult(
-            check_id,
-            False,
-            f"The {type(call.primitive).__name__} ignores the `backend` argument, so its counts have no device noise. "
-            "Pass the function's `backend` as `mode=backend`.",
-        ), None
-    return CheckResult(check_id, True, f"One {type(call.primitive).__name__} job on {backend.name}."), call
-
-
 def coerced_pubs(call: PrimitiveCall) -> list[SamplerPub]:
     """The job's PUBs in canonical form, with the shots each one ran with."""
-    run_shots = call.kwargs.get("shots")
-    default = _default_shots(call.primitive)
-    return [SamplerPub.coerce(pub, run_shots if run_shots is not None else default) for pub in call.pubs]
-
-
-def _default_shots(primitive: BaseSamplerV2) -> int | None:
-    options = getattr(primitive, "options", None)
-    return getattr(options, "default_shots", None)
+    shots = call.kwargs.get("shots")
+    if shots is None:
+        shots = numeric_option(call.primitive, "default_shots")
+    return [SamplerPub.coerce(pub, shots) for pub in call.pubs]
 
 
 def shots_check(task: str, pub: SamplerPub, shots: int) -> CheckResult:
@@ -76,24 +39,6 @@ def shots_check(task: str, pub: SamplerPub, shots: int) -> CheckResult:
         False,
         f"Asked for {shots} shots, the job ran {pub.shots}. Pass the function's `shots` to `run(..., shots=shots)`.",
     )
-
-
-def isa_check(task: str, circuit: QuantumCircuit, backend: Any) -> CheckResult:
-    """Pass when every instruction of ``circuit`` is supported by the backend's target."""
-    target = backend.target
-    for instruction in circuit.data:
-        name = instruction.operation.name
-        if name in {"barrier"}:
-            continue
-        qubits = tuple(circuit.find_bit(q).index for q in instruction.qubits)
-        if not target.instruction_supported(name, qubits):
-            return CheckResult(
-                f"{task}.isa_circuit",
-                False,
-                f"The circuit sent has `{name}` on qubits {qubits}, which {backend.name} cannot run. Transpile first: "
-                "`generate_preset_pass_manager(backend=backend, optimization_level=1).run(circuit)`.",
-            )
-    return CheckResult(f"{task}.isa_circuit", True, f"The circuit sent is ISA for {backend.name}.")
 
 
 def counts_shape_check(check_id: str, value: Any, width: int, shots: int) -> CheckResult:

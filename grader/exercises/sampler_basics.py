@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 from qiskit_ibm_runtime.fake_provider import FakeLimaV2
 
+from grader.api_checks import isa_check, legacy_run_check, one_primitive_call
 from grader.exercises import Case, Exercise, Task
 from grader.ideal import ideal_distribution, total_variation
 from grader.recording import Recording
@@ -15,9 +16,6 @@ from grader.sampler_checks import (
     coerced_pubs,
     consistency_check,
     counts_shape_check,
-    isa_check,
-    legacy_run_check,
-    one_sampler_call,
     provenance_check,
     register_clbits,
     rerun_counts,
@@ -47,9 +45,9 @@ def check_bell_counts(case: Case, returned: Any, recording: Recording, alpha: fl
     backend, shots = case.args
     checks = [
         counts_shape_check("bell_counts.returns_counts", returned, 2, shots),
-        legacy_run_check("bell_counts", recording),
+        legacy_run_check("bell_counts", recording, "sampler"),
     ]
-    sampler_check, call = one_sampler_call("bell_counts", recording, backend)
+    sampler_check, call = one_primitive_call("bell_counts", recording, backend, "sampler")
     checks.append(sampler_check)
     if call is None:
         return checks
@@ -109,8 +107,8 @@ def check_theta_sweep(case: Case, returned: Any, recording: Recording, alpha: fl
         checks.append(bad or CheckResult("theta_sweep.returns_list", True, f"{len(thetas)} one-bit counts, in order."))
         if bad:
             returned = None
-    checks.append(legacy_run_check("theta_sweep", recording))
-    sampler_check, call = one_sampler_call("theta_sweep", recording, backend)
+    checks.append(legacy_run_check("theta_sweep", recording, "sampler"))
+    sampler_check, call = one_primitive_call("theta_sweep", recording, backend, "sampler")
     checks.append(sampler_check)
     if call is None:
         return checks

@@ -1,0 +1,86 @@
+"""estimator-basics: ⟨X⊗X⟩ of an entangled state with a V2 estimator, observable mapped to the ISA layout."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from qiskit_ibm_runtime.fake_provider import FakeLimaV2
+
+from grader.api_checks import isa_check, legacy_run_check, one_primitive_call
+from grader.estimator_checks import (
+    coerced_pubs,
+    consistency_check,
+    ideal_expectation,
+    rerun_value,
+    result_values,
+    returned_value_check,
+)
+from grader.exercises import Case, Exercise, Task
+from grader.recording import Recording
+from grader.results import CheckResult
+
+XX_THETAS = (0.4, 2.5)
+"""sin θ (the answer) is far from ⟨ZZ⟩ = 1, ⟨ZI⟩ = cos θ and 0 at both angles, so a wrong observable shows."""
+
+
+def xx_cases() -> list[Case]:
+    """A backend and angles the notebook never uses."""
+    return [Case(f"FakeLimaV2, θ = {theta}", (FakeLimaV2(), theta)) for theta in XX_THETAS]
+
+
+def check_xx_expectation(case: Case, returned: Any, recording: Recording, alpha: float) -> list[CheckResult]:
+    """Checks of `xx_expectation(backend, theta)` for one case."""
+    backend, theta = case.args
+    checks = [
+        returned_value_check("xx_expectation.returns_float", returned),
+        legacy_run_check("xx_expectation", recording, "estimator"),
+    ]
+    estimator_check, call = one_primitive_call("xx_expectation", recording, backend, "estimator")
+    checks.append(estimator_check)
+    if call is None:
+        return checks
+    pubs = coerced_pubs(call)
+    pub = pubs[0]
+    if len(pubs) != 1 or pub.observables.size != 1 or pub.parameter_values.size > 1:
+        checks.append(
+            CheckResult(
+                "xx_expectation.one_pub",
+                False,
+                "Run one PUB holding one circuit and one observable: `estimator.run([(isa_circuit, isa_observable)])`.",
+            )
+        )
+        return checks
+    checks.append(isa_check("xx_expectation", pub.circuit, backend))
+    ideal = ideal_expectation(pub)
+    if abs(ideal - np.sin(theta)) < 1e-6:
+        checks.append(CheckResult("xx_expectation.right_pub", True, "The circuit and observable give sin θ exactly."))
+    else:
+        checks.append(
+            CheckResult(
+                "xx_expectation.right_pub",
+                False,
+                f"Without noise your circuit and observable give {ideal:.3f} at θ = {theta}, not sin θ = "
+                f"{np.sin(theta):.3f}. Prepare RY(θ) on qubit 0 then CX(0, 1), measure `SparsePauliOp('XX')`, and "
+                "map it to the transpiled circuit with `observable.apply_layout(isa_circuit.layout)`.",
+            )
+        )
+    matches = [v for v in result_values(call) if isinstance(returned, (int, float, np.number)) and v[0] == returned]
+    if not matches:
+        checks.append(
+            CheckResult(
+                "xx_expectation.provenance",
+                False,
+                "The value returned is not the one the estimator produced. Return `float(result[0].data.evs)`.",
+            )
+        )
+        return checks
+    checks.append(CheckResult("xx_expectation.provenance", True, "The value is the estimator's own."))
+    checks.append(consistency_check("xx_expectation.honest_value", matches[0], rerun_value(call, pub, backend), alpha))
+    return checks
+
+
+EXERCISE = Exercise(
+    id="estimator-basics",
+    tasks=(Task("xx_expectation", 4.0, xx_cases, check_xx_expectation, statistical_tests=len(XX_THETAS)),),
+)
