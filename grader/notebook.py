@@ -1,45 +1,44 @@
-"""The check cells' route: run one task's checks in the notebook's own kernel and print a verdict."""
+"""The check cells' route: run one task's checks in the notebook's own kernel and print a verdict.
+
+The student's function runs here, in the kernel, under the recorder; what it ran then goes through the same
+plain-data form (`Trace`, JSON) as in the batch grader, so both routes apply exactly the same checks.
+"""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from grader.exercises import load_exercise
+from grader.exercises import Context, load_exercise
+from grader.primitives import DEFAULT_SEED
 from grader.recording import Recorder
 from grader.results import CheckResult
 from grader.statistics import NOTEBOOK_ALPHA
+from grader.trace import plain_value, trace_from_json, trace_of, trace_to_json
 
 
-def run_checks(exercise_id: str, function: Callable[..., Any]) -> list[CheckResult]:
+def run_checks(exercise_id: str, function: Callable[..., Any], seed: int = DEFAULT_SEED) -> list[CheckResult]:
     """Call ``function`` with the task's cases, watching what it runs, and return every check's result."""
     exercise = load_exercise(exercise_id)
     task = exercise.task(function.__name__)
-    alpha = NOTEBOOK_ALPHA / exercise.statistical_tests
+    context = Context(alpha=NOTEBOOK_ALPHA / exercise.statistical_tests, seed=seed)
     results: list[CheckResult] = []
     cases = task.cases()
     for case in cases:
-        with Recorder() as recording:
+        recorder = Recorder()
+        with recorder as recording:
             try:
                 returned = function(*case.args)
             except NotImplementedError:
-                return [
-                    CheckResult(
-                        f"{task.name}.written",
-                        False,
-                        f"`{task.name}` is not written yet: replace `raise NotImplementedError` with your code.",
-                    )
-                ]
+                message = f"`{task.name}` is not written yet: replace `raise NotImplementedError` with your code."
+                return [CheckResult(f"{task.name}.written", False, message)]
             except Exception as error:  # noqa: BLE001 - any failure of student code is feedback, not a crash
-                return [
-                    CheckResult(
-                        f"{task.name}.runs",
-                        False,
-                        f"`{task.name}({case.label})` raised {type(error).__name__}: {error}",
-                    )
-                ]
-        checks = task.check(case, returned, recording, alpha)
+                message = f"`{task.name}({case.label})` raised {type(error).__name__}: {error}"
+                return [CheckResult(f"{task.name}.runs", False, message)]
+        trace = trace_from_json(json.loads(json.dumps(trace_to_json(trace_of(recording)))))
+        checks = task.check(case, json.loads(json.dumps(plain_value(returned))), trace, context)
         if len(cases) > 1:
             checks = [replace(c, message=f"[{case.label}] {c.message}") for c in checks]
         results += checks

@@ -49,16 +49,6 @@ class PrimitiveCall:
     where: str
     results: list[Any] = field(default_factory=list)
 
-    @property
-    def primitive_type(self) -> type:
-        """The class of the primitive that ran."""
-        return type(self.primitive)
-
-    def backend(self) -> Any:
-        """The backend the primitive was built on, or None for one that ignores backends."""
-        found = getattr(self.primitive, "backend", None)
-        return found() if callable(found) else found
-
 
 @dataclass
 class BackendRunCall:

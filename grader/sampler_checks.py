@@ -2,32 +2,15 @@
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 import numpy as np
-from qiskit.primitives import BackendSamplerV2, BaseSamplerV2
 from qiskit.primitives.containers.sampler_pub import SamplerPub
-from qiskit_ibm_runtime import SamplerV2 as RuntimeSamplerV2
-from qiskit_ibm_runtime.executor_sampler import Sampler as ClientSampler
 
-from grader.api_checks import numeric_option
-from grader.recording import PrimitiveCall
+from grader.primitives import trusted_sampler
 from grader.results import CheckResult
 from grader.statistics import same_distribution_pvalue
-
-TRUSTED_SEED = 20261120
-SAMPLER_FIX = (
-    "build `SamplerV2(mode=backend)` (or the client-side `executor_sampler.Sampler(mode=backend)`) and call its `run`"
-)
-
-
-def coerced_pubs(call: PrimitiveCall) -> list[SamplerPub]:
-    """The job's PUBs in canonical form, with the shots each one ran with."""
-    shots = call.kwargs.get("shots")
-    if shots is None:
-        shots = numeric_option(call.primitive, "default_shots")
-    return [SamplerPub.coerce(pub, shots) for pub in call.pubs]
+from grader.trace import CallRecord
 
 
 def shots_check(task: str, pub: SamplerPub, shots: int) -> CheckResult:
@@ -44,9 +27,8 @@ def shots_check(task: str, pub: SamplerPub, shots: int) -> CheckResult:
 def counts_shape_check(check_id: str, value: Any, width: int, shots: int) -> CheckResult:
     """Pass when ``value`` is a counts dict of ``width``-bit strings adding up to ``shots``."""
     if not isinstance(value, dict) or not all(isinstance(v, (int, np.integer)) for v in value.values()):
-        return CheckResult(
-            check_id, False, f"Expected a dict of counts such as {{'{'0' * width}': 3}}, got {value!r:.80}."
-        )
+        example = {"0" * width: 3}
+        return CheckResult(check_id, False, f"Expected a dict of counts such as {example}, got {value!r:.80}.")
     bad = [k for k in value if not (isinstance(k, str) and len(k) == width and set(k) <= {"0", "1"})]
     if bad:
         return CheckResult(check_id, False, f"Counts keys should be {width}-bit strings; found {bad[0]!r}.")
@@ -56,13 +38,11 @@ def counts_shape_check(check_id: str, value: Any, width: int, shots: int) -> Che
     return CheckResult(check_id, True, f"{width}-bit counts adding up to {shots}.")
 
 
-def returned_register(call: PrimitiveCall, returned: dict[str, int], loc: int | None = None) -> str | None:
-    """The register whose counts in the job's result equal ``returned``, or None if none does."""
+def returned_register(call: CallRecord, returned: Any, index: int = 0) -> str | None:
+    """The register whose counts (at sweep ``index``) in the job's first PUB result equal ``returned``."""
     for result in call.results:
-        data = result[0].data
-        for name in data.keys():
-            bit_array = getattr(data, name)
-            if hasattr(bit_array, "get_counts") and bit_array.get_counts(loc) == returned:
+        for name, counts in result[0].get("registers", {}).items():
+            if index < len(counts) and counts[index] == returned:
                 return name
     return None
 
@@ -98,21 +78,7 @@ def consistency_check(check_id: str, student: dict[str, int], trusted: dict[str,
     )
 
 
-def trusted_sampler(primitive_type: type, backend: Any, seed: int) -> BaseSamplerV2:
-    """A sampler of the same kind as the student's, on the same backend, seeded by the grader."""
-    if issubclass(primitive_type, ClientSampler):
-        sampler = ClientSampler(mode=backend)
-        sampler.options.simulator.seed_simulator = seed
-        return sampler
-    if issubclass(primitive_type, RuntimeSamplerV2):
-        with warnings.catch_warnings():
-            # Deprecated since qiskit-ibm-runtime 0.50; the student chose it, so the grader re-runs with it.
-            warnings.simplefilter("ignore", DeprecationWarning)
-            return RuntimeSamplerV2(mode=backend, options={"simulator": {"seed_simulator": seed}})
-    return BackendSamplerV2(backend=backend, options={"seed_simulator": seed})
-
-
-def rerun_counts(call: PrimitiveCall, pub: SamplerPub, backend: Any, register: str, seed: int = TRUSTED_SEED) -> Any:
-    """Run ``pub`` again with a trusted sampler and return the BitArray of ``register``."""
-    sampler = trusted_sampler(call.primitive_type, backend, seed)
+def rerun_counts(call: CallRecord, pub: SamplerPub, backend: Any, register: str, seed: int) -> Any:
+    """Run ``pub`` again with a trusted sampler of the student's kind; return the BitArray of ``register``."""
+    sampler = trusted_sampler(call.primitive, backend, seed)
     return getattr(sampler.run([pub]).result()[0].data, register)

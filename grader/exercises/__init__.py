@@ -7,8 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from grader.recording import Recording
 from grader.results import CheckResult
+from grader.trace import Trace
 
 
 @dataclass(frozen=True)
@@ -20,14 +20,22 @@ class Case:
 
 
 @dataclass(frozen=True)
+class Context:
+    """What every check needs besides the task's output: the level of each test and the grader's seed."""
+
+    alpha: float
+    seed: int
+
+
+@dataclass(frozen=True)
 class Task:
     """A function the student writes, how many points it is worth, and how to check it."""
 
     name: str
     points: float
     cases: Callable[[], list[Case]]
-    check: Callable[[Case, Any, Recording, float], list[CheckResult]]
-    """Called with the case, what the task returned, what it ran, and the significance of each test."""
+    check: Callable[[Case, Any, Trace, Context], list[CheckResult]]
+    """Called with the case, what the task returned (as plain data), what it ran, and the context."""
     statistical_tests: int
     """How many two-sample tests ``check`` runs for all cases, so the notebook's error rate can be split."""
 

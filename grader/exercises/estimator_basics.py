@@ -9,16 +9,15 @@ from qiskit_ibm_runtime.fake_provider import FakeLimaV2
 
 from grader.api_checks import isa_check, legacy_run_check, one_primitive_call
 from grader.estimator_checks import (
-    coerced_pubs,
     consistency_check,
     ideal_expectation,
     rerun_value,
     result_values,
     returned_value_check,
 )
-from grader.exercises import Case, Exercise, Task
-from grader.recording import Recording
+from grader.exercises import Case, Context, Exercise, Task
 from grader.results import CheckResult
+from grader.trace import Trace
 
 XX_THETAS = (0.4, 2.5)
 """sin θ (the answer) is far from ⟨ZZ⟩ = 1, ⟨ZI⟩ = cos θ and 0 at both angles, so a wrong observable shows."""
@@ -29,18 +28,18 @@ def xx_cases() -> list[Case]:
     return [Case(f"FakeLimaV2, θ = {theta}", (FakeLimaV2(), theta)) for theta in XX_THETAS]
 
 
-def check_xx_expectation(case: Case, returned: Any, recording: Recording, alpha: float) -> list[CheckResult]:
+def check_xx_expectation(case: Case, returned: Any, trace: Trace, context: Context) -> list[CheckResult]:
     """Checks of `xx_expectation(backend, theta)` for one case."""
     backend, theta = case.args
     checks = [
         returned_value_check("xx_expectation.returns_float", returned),
-        legacy_run_check("xx_expectation", recording, "estimator"),
+        legacy_run_check("xx_expectation", trace, "estimator"),
     ]
-    estimator_check, call = one_primitive_call("xx_expectation", recording, backend, "estimator")
+    estimator_check, call = one_primitive_call("xx_expectation", trace, backend, "estimator")
     checks.append(estimator_check)
     if call is None:
         return checks
-    pubs = coerced_pubs(call)
+    pubs = call.pubs
     pub = pubs[0]
     if len(pubs) != 1 or pub.observables.size != 1 or pub.parameter_values.size > 1:
         checks.append(
@@ -65,7 +64,7 @@ def check_xx_expectation(case: Case, returned: Any, recording: Recording, alpha:
                 "map it to the transpiled circuit with `observable.apply_layout(isa_circuit.layout)`.",
             )
         )
-    matches = [v for v in result_values(call) if isinstance(returned, (int, float, np.number)) and v[0] == returned]
+    matches = [v for v in result_values(call) if isinstance(returned, (int, float)) and v[0] == returned]
     if not matches:
         checks.append(
             CheckResult(
@@ -76,7 +75,11 @@ def check_xx_expectation(case: Case, returned: Any, recording: Recording, alpha:
         )
         return checks
     checks.append(CheckResult("xx_expectation.provenance", True, "The value is the estimator's own."))
-    checks.append(consistency_check("xx_expectation.honest_value", matches[0], rerun_value(call, pub, backend), alpha))
+    checks.append(
+        consistency_check(
+            "xx_expectation.honest_value", matches[0], rerun_value(call, pub, backend, context.seed), context.alpha
+        )
+    )
     return checks
 
 

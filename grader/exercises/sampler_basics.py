@@ -8,12 +8,10 @@ import numpy as np
 from qiskit_ibm_runtime.fake_provider import FakeLimaV2
 
 from grader.api_checks import isa_check, legacy_run_check, one_primitive_call
-from grader.exercises import Case, Exercise, Task
+from grader.exercises import Case, Context, Exercise, Task
 from grader.ideal import ideal_distribution, total_variation
-from grader.recording import Recording
 from grader.results import CheckResult
 from grader.sampler_checks import (
-    coerced_pubs,
     consistency_check,
     counts_shape_check,
     provenance_check,
@@ -22,6 +20,7 @@ from grader.sampler_checks import (
     returned_register,
     shots_check,
 )
+from grader.trace import Trace
 
 BELL = {"00": 0.5, "11": 0.5}
 SWEEP_THETAS = (0.35, 1.2, 2.05, 2.8)
@@ -40,18 +39,18 @@ def bell_cases() -> list[Case]:
     return [Case("FakeLimaV2, 777 shots", (FakeLimaV2(), 777))]
 
 
-def check_bell_counts(case: Case, returned: Any, recording: Recording, alpha: float) -> list[CheckResult]:
+def check_bell_counts(case: Case, returned: Any, trace: Trace, context: Context) -> list[CheckResult]:
     """Checks of `bell_counts(backend, shots)`."""
     backend, shots = case.args
     checks = [
         counts_shape_check("bell_counts.returns_counts", returned, 2, shots),
-        legacy_run_check("bell_counts", recording, "sampler"),
+        legacy_run_check("bell_counts", trace, "sampler"),
     ]
-    sampler_check, call = one_primitive_call("bell_counts", recording, backend, "sampler")
+    sampler_check, call = one_primitive_call("bell_counts", trace, backend, "sampler")
     checks.append(sampler_check)
     if call is None:
         return checks
-    pubs = coerced_pubs(call)
+    pubs = call.pubs
     pub = pubs[0]
     checks += [shots_check("bell_counts", pub, shots), isa_check("bell_counts", pub.circuit, backend)]
     register = returned_register(call, returned) if isinstance(returned, dict) else None
@@ -78,8 +77,8 @@ def check_bell_counts(case: Case, returned: Any, recording: Recording, alpha: fl
                 "bell_counts.bell_state", False, f"Without noise your circuit gives {shown}, not {BELL}: {hint}."
             )
         )
-    trusted = rerun_counts(call, pub, backend, register).get_counts()
-    checks.append(consistency_check("bell_counts.honest_counts", returned, trusted, alpha))
+    trusted = rerun_counts(call, pub, backend, register, context.seed).get_counts()
+    checks.append(consistency_check("bell_counts.honest_counts", returned, trusted, context.alpha))
     return checks
 
 
@@ -88,7 +87,7 @@ def sweep_cases() -> list[Case]:
     return [Case("FakeLimaV2, 4 angles, 613 shots", (FakeLimaV2(), list(SWEEP_THETAS), 613))]
 
 
-def check_theta_sweep(case: Case, returned: Any, recording: Recording, alpha: float) -> list[CheckResult]:
+def check_theta_sweep(case: Case, returned: Any, trace: Trace, context: Context) -> list[CheckResult]:
     """Checks of `theta_sweep(backend, thetas, shots)`."""
     backend, thetas, shots = case.args
     checks: list[CheckResult] = []
@@ -107,12 +106,12 @@ def check_theta_sweep(case: Case, returned: Any, recording: Recording, alpha: fl
         checks.append(bad or CheckResult("theta_sweep.returns_list", True, f"{len(thetas)} one-bit counts, in order."))
         if bad:
             returned = None
-    checks.append(legacy_run_check("theta_sweep", recording, "sampler"))
-    sampler_check, call = one_primitive_call("theta_sweep", recording, backend, "sampler")
+    checks.append(legacy_run_check("theta_sweep", trace, "sampler"))
+    sampler_check, call = one_primitive_call("theta_sweep", trace, backend, "sampler")
     checks.append(sampler_check)
     if call is None:
         return checks
-    pubs = coerced_pubs(call)
+    pubs = call.pubs
     if len(pubs) != 1:
         checks.append(
             CheckResult(
@@ -159,8 +158,10 @@ def check_theta_sweep(case: Case, returned: Any, recording: Recording, alpha: fl
             "with `theta = Parameter('θ')`, then measure the qubit.",
         )
     )
-    trusted = rerun_counts(call, pub, backend, register)
-    failed = [c for i, c in enumerate(returned) if not consistency_check("", c, trusted.get_counts(i), alpha).passed]
+    trusted = rerun_counts(call, pub, backend, register, context.seed)
+    failed = [
+        c for i, c in enumerate(returned) if not consistency_check("", c, trusted.get_counts(i), context.alpha).passed
+    ]
     checks.append(
         CheckResult(
             "theta_sweep.honest_counts",
