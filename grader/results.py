@@ -31,3 +31,19 @@ class TaskResult:
     def to_dict(self) -> dict[str, object]:
         """This result as JSON-ready data."""
         return {**asdict(self), "checks": [c.to_dict() for c in self.checks]}
+
+
+@dataclass
+class SubmissionRecord:
+    """One submission's record in the report: exactly one per submission found, whatever happened to it."""
+
+    submission: str
+    status: str  # graded | ungradable | timeout | crashed
+    score: float
+    max_score: float
+    message: str = ""
+    tasks: list[TaskResult] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, object]:
+        """This record as JSON-ready data, in the report's schema."""
+        return {**asdict(self), "tasks": [t.to_dict() for t in self.tasks]}

@@ -1,0 +1,83 @@
+"""The grading pipeline, in one place: load → extract → scan → run isolated → check → report."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from grader.check import encode_args, grade_exercise
+from grader.exercises import Context, Exercise
+from grader.extract import extract_program
+from grader.load import SubmissionError, load_submission
+from grader.report import write_reports
+from grader.results import SubmissionRecord
+from grader.sandbox import Limits, run_isolated
+from grader.scan import scan_cells
+from grader.statistics import NOTEBOOK_ALPHA
+
+
+def grade_submission(path: Path, exercise: Exercise, limits: Limits, seed: int) -> SubmissionRecord:
+    """Grade one submission; every failure of the submission becomes part of its record."""
+    max_score = sum(t.points for t in exercise.tasks)
+
+    def record(status: str, message: str, tasks: list | None = None) -> SubmissionRecord:
+        tasks = tasks or []
+        score = float(round(sum(t.score for t in tasks), 2))
+        return SubmissionRecord(str(path), status, score, max_score, message, tasks)
+
+    try:
+        submission = load_submission(path)  # 1. load
+    except SubmissionError as error:
+        return record("ungradable", f"Not graded: {error}.")
+    if submission.exercise not in (None, exercise.id):
+        return record("ungradable", f"Not graded: this notebook is for exercise {submission.exercise!r}.")
+    program = extract_program(submission.cells)  # 2. extract
+    task_names = [t.name for t in exercise.tasks]
+    if not program.functions & set(task_names):
+        return record("ungradable", f"Not graded: no function named {' or '.join(task_names)} is defined.")
+    scan = scan_cells(program.cells)  # 3. scan
+    cases = {task.name: task.cases() for task in exercise.tasks}
+    requests = [(name, [encode_args(case) for case in task_cases]) for name, task_cases in cases.items()]
+    sandbox = run_isolated(program.cells, requests, limits)  # 4. run isolated
+    if sandbox.crashed:
+        return record("crashed", f"Not graded: {sandbox.crashed}.")
+    context = Context(alpha=NOTEBOOK_ALPHA / exercise.statistical_tests, seed=seed)
+    tasks = grade_exercise(exercise, cases, sandbox, scan, context)  # 5. check
+    notes = [f"cell {n}: {e}" for n, e in sorted(sandbox.cell_errors.items())]
+    status = "timeout" if tasks and all(t.status == "timeout" for t in tasks) else "graded"
+    return record(status, "; ".join(notes)[:2000], tasks)
+
+
+def grade_all(
+    paths: list[Path],
+    exercise: Exercise,
+    out: Path,
+    workers: int,
+    limits: Limits,
+    seed: int,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[SubmissionRecord]:
+    """Grade every submission in parallel, then write the reports (6. report); one record per submission."""
+    records: list[SubmissionRecord | None] = [None] * len(paths)
+
+    def one(index: int) -> None:
+        try:
+            records[index] = grade_submission(paths[index], exercise, limits, seed)
+        except Exception as error:  # noqa: BLE001 - a grader bug must not lose the rest of the class
+            message = f"Not graded: the grader failed ({type(error).__name__}: {error}); please report it."
+            print(message, file=sys.stderr)
+            records[index] = SubmissionRecord(
+                str(paths[index]), "crashed", 0.0, sum(t.points for t in exercise.tasks), message
+            )
+
+    done = 0
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        for _ in pool.map(one, range(len(paths))):
+            done += 1
+            if progress:
+                progress(done, len(paths))
+    final = [r for r in records if r is not None]
+    write_reports(out, exercise, final)
+    return final
