@@ -32,6 +32,7 @@ class CallRecord:
     """Every result the job handed out: per PUB, {"registers": {name: [counts per sweep index]}} for a sampler,
     {"evs": [...], "stds": [...]} (flattened) for an estimator."""
     where: str = ""
+    mode: str = "backend"  # "session" | "batch" | "backend": what the primitive was given as its mode
 
 
 @dataclass
@@ -59,6 +60,15 @@ def _backend_name(primitive: Any) -> str | None:
     found = getattr(primitive, "backend", None)
     backend = found() if callable(found) else found
     return getattr(backend, "name", None)
+
+
+def _mode_of(primitive: Any) -> str:
+    from qiskit_ibm_runtime import Batch, Session
+
+    mode = getattr(primitive, "_mode", None)
+    if isinstance(mode, Batch):  # Batch is a Session subclass: test it first
+        return "batch"
+    return "session" if isinstance(mode, Session) else "backend"
 
 
 def _coerce(call: PrimitiveCall) -> list[Any]:
@@ -97,7 +107,15 @@ def trace_of(recording: Recording) -> Trace:
             continue
         results = [[_summarise(call.kind, r) for r in result] for result in call.results]
         calls.append(
-            CallRecord(call.kind, _class_path(call.primitive), _backend_name(call.primitive), pubs, results, call.where)
+            CallRecord(
+                call.kind,
+                _class_path(call.primitive),
+                _backend_name(call.primitive),
+                pubs,
+                results,
+                call.where,
+                _mode_of(call.primitive),
+            )
         )
     return Trace(calls, [run.where for run in recording.backend_runs])
 
@@ -150,6 +168,7 @@ def trace_to_json(trace: Trace) -> dict[str, Any]:
                 "pubs": [_pub_to_json(p) for p in c.pubs],
                 "results": c.results,
                 "where": c.where,
+                "mode": c.mode,
             }
             for c in trace.calls
         ],
@@ -167,6 +186,7 @@ def trace_from_json(data: dict[str, Any]) -> Trace:
             pubs=[_pub_from_json(str(c["kind"]), p) for p in c["pubs"]],
             results=c["results"],
             where=str(c["where"]),
+            mode=str(c.get("mode", "backend")),
         )
         for c in data["calls"]
     ]
