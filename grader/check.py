@@ -16,10 +16,13 @@ GATES = (".no_backend_run", ".uses_v2_sampler", ".uses_v2_estimator", ".reads_as
 
 
 def encode_args(case: Case) -> list[Any]:
-    """A case's arguments as JSON-ready data; fake backends travel by class name."""
+    """A case's arguments as JSON-ready data; backends travel by class name (see `sandbox_child.decode_arg`)."""
     encoded = []
     for arg in case.args:
-        if hasattr(arg, "target") and type(arg).__module__.startswith("qiskit_ibm_runtime.fake_provider"):
+        module = type(arg).__module__
+        if module.startswith("qiskit_ibm_runtime.fake_provider"):
+            encoded.append({"backend": type(arg).__name__})
+        elif type(arg).__name__ in {"AerSimulator", "BasicSimulator"}:
             encoded.append({"backend": type(arg).__name__})
         else:
             encoded.append(arg)

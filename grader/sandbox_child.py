@@ -38,12 +38,22 @@ def _error_text(error: BaseException) -> str:
     return f"{type(error).__name__}: {error}"[:2000] + where
 
 
-def _decode(arg: Any) -> Any:
-    if isinstance(arg, dict) and set(arg) == {"backend"}:
-        from qiskit_ibm_runtime import fake_provider
+def decode_arg(arg: Any) -> Any:
+    """Rebuild a backend the parent sent by class name (a fake backend, AerSimulator or BasicSimulator)."""
+    if not (isinstance(arg, dict) and set(arg) == {"backend"}):
+        return arg
+    name = arg["backend"]
+    if name == "AerSimulator":
+        from qiskit_aer import AerSimulator
 
-        return getattr(fake_provider, arg["backend"])()
-    return arg
+        return AerSimulator()
+    if name == "BasicSimulator":
+        from qiskit.providers.basic_provider import BasicSimulator
+
+        return BasicSimulator()
+    from qiskit_ibm_runtime import fake_provider
+
+    return getattr(fake_provider, name)()
 
 
 def main() -> None:
@@ -83,7 +93,7 @@ def main() -> None:
                 send(event="case_end", task=task["name"], case=index, status="missing")
                 continue
             send(event="case_start", task=task["name"], case=index)
-            args = [_decode(a) for a in case]
+            args = [decode_arg(a) for a in case]
             returned, error = None, None
             with Recorder() as recording:
                 try:

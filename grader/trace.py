@@ -33,6 +33,7 @@ class CallRecord:
     {"evs": [...], "stds": [...]} (flattened) for an estimator."""
     where: str = ""
     mode: str = "backend"  # "session" | "batch" | "backend": what the primitive was given as its mode
+    options: dict[str, Any] = field(default_factory=dict)  # the primitive's options tree, unset ones as None
 
 
 @dataclass
@@ -60,6 +61,30 @@ def _backend_name(primitive: Any) -> str | None:
     found = getattr(primitive, "backend", None)
     backend = found() if callable(found) else found
     return getattr(backend, "name", None)
+
+
+def _json_safe(value: Any, depth: int = 0) -> Any:
+    if depth > 8:
+        return None
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v, depth + 1) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v, depth + 1) for k, v in value.items()}
+    if type(value).__name__ == "UnsetType":
+        return None
+    if hasattr(value, "__dict__") and not callable(value):
+        return {k: _json_safe(v, depth + 1) for k, v in vars(value).items() if not k.startswith("_")}
+    return repr(value)[:200]
+
+
+def _options_of(primitive: Any) -> dict[str, Any]:
+    options = getattr(primitive, "options", None)
+    if hasattr(options, "model_dump"):
+        return _json_safe(options.model_dump(mode="json"))
+    found = _json_safe(options)
+    return found if isinstance(found, dict) else {}
 
 
 def _mode_of(primitive: Any) -> str:
@@ -115,6 +140,7 @@ def trace_of(recording: Recording) -> Trace:
                 results,
                 call.where,
                 _mode_of(call.primitive),
+                _options_of(call.primitive),
             )
         )
     return Trace(calls, [run.where for run in recording.backend_runs])
@@ -169,6 +195,7 @@ def trace_to_json(trace: Trace) -> dict[str, Any]:
                 "results": c.results,
                 "where": c.where,
                 "mode": c.mode,
+                "options": c.options,
             }
             for c in trace.calls
         ],
@@ -187,6 +214,7 @@ def trace_from_json(data: dict[str, Any]) -> Trace:
             results=c["results"],
             where=str(c["where"]),
             mode=str(c.get("mode", "backend")),
+            options=c.get("options") if isinstance(c.get("options"), dict) else {},
         )
         for c in data["calls"]
     ]
@@ -207,6 +235,6 @@ def plain_value(value: Any) -> Any:
         return plain_value(value.tolist()) if value.ndim else plain_value(value.item())
     if isinstance(value, (list, tuple)):
         return [plain_value(v) for v in value]
-    if isinstance(value, dict) and all(isinstance(k, str) for k in value):
-        return {k: plain_value(v) for k, v in value.items()}
+    if isinstance(value, dict) and all(isinstance(k, (str, int, np.integer)) for k in value):
+        return {str(k): plain_value(v) for k, v in value.items()}  # int keys become strings, as in JSON
     return {"unrepresentable": f"{type(value).__name__}: {value!r:.200}"}
