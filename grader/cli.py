@@ -26,6 +26,7 @@ def _parser() -> argparse.ArgumentParser:
     grade.add_argument("--timeout", type=float, default=60.0, help="seconds per notebook cell and per task call")
     grade.add_argument("--seed", type=int, default=DEFAULT_SEED, help="non-zero seed of the grader's re-runs")
     grade.add_argument("--memory", type=int, default=4096, help="memory limit of each submission's process (MB)")
+    grade.add_argument("--checks", type=Path, help="folder of instructor-only exercise modules that replace ours")
     return parser
 
 
@@ -53,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run the command; 0 once every submission has its record, 2 for bad usage."""
     parser = _parser()
     args = parser.parse_args(argv)
-    missing = [str(p) for p in args.paths if not p.exists()]
+    missing = [str(p) for p in [*args.paths, *([args.checks] if args.checks else [])] if not p.exists()]
     if missing:
         parser.error(f"no such file or folder: {', '.join(missing)}")
     if args.seed == 0 or args.timeout <= 0 or args.workers < 1 or args.memory < 256:
@@ -65,9 +66,11 @@ def main(argv: list[str] | None = None) -> int:
     if exercise_id is None:
         parser.error("no --exercise given and no notebook names one in its metadata")
     try:
-        exercise = load_exercise(exercise_id)
+        exercise = load_exercise(exercise_id, args.checks)
     except KeyError:
         parser.error(f"unknown exercise {exercise_id!r}")
+    except Exception as error:  # noqa: BLE001 - an instructor's hidden-checks module that fails to load
+        parser.error(f"cannot load the checks of {exercise_id!r} from {args.checks}: {type(error).__name__}: {error}")
     records = grade_all(
         paths,
         exercise,

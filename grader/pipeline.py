@@ -38,12 +38,12 @@ def grade_submission(path: Path, exercise: Exercise, limits: Limits, seed: int) 
     if not program.functions & set(task_names):
         return record("ungradable", f"Not graded: no function named {' or '.join(task_names)} is defined.")
     scan = scan_cells(program.cells)  # 3. scan
-    cases = {task.name: task.cases() for task in exercise.tasks}
+    cases = {task.name: task.cases_for(batch=True) for task in exercise.tasks}
     requests = [(name, [encode_args(case) for case in task_cases]) for name, task_cases in cases.items()]
     sandbox = run_isolated(program.cells, requests, limits)  # 4. run isolated
     if sandbox.crashed:
         return record("crashed", f"Not graded: {sandbox.crashed}.")
-    context = Context(alpha=NOTEBOOK_ALPHA / exercise.statistical_tests, seed=seed)
+    context = Context(alpha=NOTEBOOK_ALPHA / max(1, exercise.statistical_tests_for(batch=True)), seed=seed)
     tasks = grade_exercise(exercise, cases, sandbox, scan, context)  # 5. check
     notes = [f"cell {n}: {e}" for n, e in sorted(sandbox.cell_errors.items())]
     status = "timeout" if tasks and all(t.status == "timeout" for t in tasks) else "graded"

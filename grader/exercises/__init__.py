@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import importlib
+import importlib.util
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from grader.results import CheckResult
@@ -38,6 +40,20 @@ class Task:
     """Called with the case, what the task returned (as plain data), what it ran, and the context."""
     statistical_tests: int
     """How many two-sample tests ``check`` runs for all cases, so the notebook's error rate can be split."""
+    batch_cases: Callable[[], list[Case]] | None = None
+    """More thorough cases for the batch grader (more backends, angles); the check cells use ``cases``."""
+    batch_statistical_tests: int | None = None
+    """Two-sample tests ``check`` runs over ``batch_cases``."""
+
+    def cases_for(self, batch: bool) -> list[Case]:
+        """The cases of one route: the batch grader's when ``batch`` and it has its own, else the notebook's."""
+        return self.batch_cases() if batch and self.batch_cases else self.cases()
+
+    def statistical_tests_for(self, batch: bool) -> int:
+        """Two-sample tests over the cases of one route."""
+        if batch and self.batch_cases:
+            return self.batch_statistical_tests if self.batch_statistical_tests is not None else self.statistical_tests
+        return self.statistical_tests
 
 
 @dataclass(frozen=True)
@@ -56,15 +72,29 @@ class Exercise:
 
     @property
     def statistical_tests(self) -> int:
-        """Two-sample tests run over the whole exercise."""
-        return sum(t.statistical_tests for t in self.tasks)
+        """Two-sample tests run over the whole exercise by the check cells."""
+        return self.statistical_tests_for(batch=False)
+
+    def statistical_tests_for(self, batch: bool) -> int:
+        """Two-sample tests run over the whole exercise by one route."""
+        return sum(t.statistical_tests_for(batch) for t in self.tasks)
 
 
-def load_exercise(exercise_id: str) -> Exercise:
-    """The specification of ``exercise_id``; raises KeyError if there is none."""
+def load_exercise(exercise_id: str, checks_dir: Path | None = None) -> Exercise:
+    """The specification of ``exercise_id``; an instructor's module of that name in ``checks_dir`` replaces it.
+
+    Raises KeyError if there is no such exercise.
+    """
     module_name = exercise_id.replace("-", "_")
     if not module_name.isidentifier():
         raise KeyError(f"no exercise {exercise_id!r}")
+    hidden = checks_dir / f"{module_name}.py" if checks_dir else None
+    if hidden and hidden.is_file():
+        spec = importlib.util.spec_from_file_location(f"grader_hidden_checks.{module_name}", hidden)
+        assert spec and spec.loader
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module.EXERCISE
     try:
         module = importlib.import_module(f"{__name__}.{module_name}")
     except ModuleNotFoundError as error:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from qiskit_ibm_runtime.fake_provider import FakeLimaV2
+from qiskit_ibm_runtime.fake_provider import FakeBelemV2, FakeLimaV2
 
 from grader.api_checks import isa_check, legacy_run_check, one_primitive_call
 from grader.estimator_checks import (
@@ -26,6 +26,11 @@ XX_THETAS = (0.4, 2.5)
 def xx_cases() -> list[Case]:
     """A backend and angles the notebook never uses."""
     return [Case(f"FakeLimaV2, θ = {theta}", (FakeLimaV2(), theta)) for theta in XX_THETAS]
+
+
+def xx_batch_cases() -> list[Case]:
+    """The batch grader's cases: one more backend and angle."""
+    return [*xx_cases(), Case("FakeBelemV2, θ = 1.1", (FakeBelemV2(), 1.1))]
 
 
 def check_xx_expectation(case: Case, returned: Any, trace: Trace, context: Context) -> list[CheckResult]:
@@ -85,5 +90,7 @@ def check_xx_expectation(case: Case, returned: Any, trace: Trace, context: Conte
 
 EXERCISE = Exercise(
     id="estimator-basics",
-    tasks=(Task("xx_expectation", 4.0, xx_cases, check_xx_expectation, statistical_tests=len(XX_THETAS)),),
+    tasks=(
+        Task("xx_expectation", 4.0, xx_cases, check_xx_expectation, len(XX_THETAS), xx_batch_cases, len(XX_THETAS) + 1),
+    ),
 )

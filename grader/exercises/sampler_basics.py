@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from qiskit_ibm_runtime.fake_provider import FakeLimaV2
+from qiskit_ibm_runtime.fake_provider import FakeBelemV2, FakeLimaV2
 
 from grader.api_checks import isa_check, legacy_run_check, one_primitive_call
 from grader.exercises import Case, Context, Exercise, Task
@@ -25,6 +25,7 @@ from grader.trace import Trace
 BELL = {"00": 0.5, "11": 0.5}
 SWEEP_THETAS = (0.35, 1.2, 2.05, 2.8)
 """Angles where P('1') = sin²(θ/2) runs from 0.03 to 0.94, so a wrong gate or order cannot hide."""
+BATCH_THETAS = (2.5, 0.6, 1.9)
 
 
 def is_product(distribution: dict[str, float]) -> bool:
@@ -37,6 +38,11 @@ def is_product(distribution: dict[str, float]) -> bool:
 def bell_cases() -> list[Case]:
     """A backend and a shot count the notebook never uses."""
     return [Case("FakeLimaV2, 777 shots", (FakeLimaV2(), 777))]
+
+
+def bell_batch_cases() -> list[Case]:
+    """The batch grader's cases: two backends with different layouts and noise, two odd shot counts."""
+    return [*bell_cases(), Case("FakeBelemV2, 1234 shots", (FakeBelemV2(), 1234))]
 
 
 def check_bell_counts(case: Case, returned: Any, trace: Trace, context: Context) -> list[CheckResult]:
@@ -85,6 +91,11 @@ def check_bell_counts(case: Case, returned: Any, trace: Trace, context: Context)
 def sweep_cases() -> list[Case]:
     """A backend, angles and a shot count the notebook never uses."""
     return [Case("FakeLimaV2, 4 angles, 613 shots", (FakeLimaV2(), list(SWEEP_THETAS), 613))]
+
+
+def sweep_batch_cases() -> list[Case]:
+    """The batch grader's cases: a second backend with other angles, in an order that is not sorted."""
+    return [*sweep_cases(), Case("FakeBelemV2, 3 angles, 1111 shots", (FakeBelemV2(), list(BATCH_THETAS), 1111))]
 
 
 def check_theta_sweep(case: Case, returned: Any, trace: Trace, context: Context) -> list[CheckResult]:
@@ -178,7 +189,15 @@ def check_theta_sweep(case: Case, returned: Any, trace: Trace, context: Context)
 EXERCISE = Exercise(
     id="sampler-basics",
     tasks=(
-        Task("bell_counts", 2.0, bell_cases, check_bell_counts, statistical_tests=1),
-        Task("theta_sweep", 2.0, sweep_cases, check_theta_sweep, statistical_tests=len(SWEEP_THETAS)),
+        Task("bell_counts", 2.0, bell_cases, check_bell_counts, 1, bell_batch_cases, 2),
+        Task(
+            "theta_sweep",
+            2.0,
+            sweep_cases,
+            check_theta_sweep,
+            len(SWEEP_THETAS),
+            sweep_batch_cases,
+            len(SWEEP_THETAS) + len(BATCH_THETAS),
+        ),
     ),
 )

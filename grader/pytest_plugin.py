@@ -1,0 +1,103 @@
+"""The pytest route: ``pytest -p grader.pytest_plugin --grade EXERCISE PATH... --junitxml=grades.xml``.
+
+Every submission found under the paths becomes a pytest file with one test per task, graded by the same
+pipeline as ``python -m grader grade`` (isolated process, same checks, same seed). A task's test passes when all
+its checks pass; its failure report lists the failed checks' messages, and its score goes into the JUnit XML as
+test properties.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from grader.exercises import Exercise, load_exercise
+from grader.pipeline import grade_submission
+from grader.primitives import DEFAULT_SEED
+from grader.results import SubmissionRecord, TaskResult
+from grader.sandbox import Limits
+
+_RECORDS: dict[Path, SubmissionRecord] = {}
+_EXERCISE = pytest.StashKey[Exercise]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """Add the grading options."""
+    group = parser.getgroup("grader", "grade exercise submissions")
+    group.addoption("--grade", metavar="EXERCISE", help="grade the .ipynb/.py files collected as submissions")
+    group.addoption("--grade-checks", type=Path, help="folder of instructor-only exercise modules")
+    group.addoption("--grade-timeout", type=float, default=60.0, help="seconds per cell and per task call")
+    group.addoption("--grade-seed", type=int, default=DEFAULT_SEED, help="non-zero seed of the re-runs")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """When grading, load the exercise once and keep nbval from collecting the notebooks too."""
+    exercise_id = config.getoption("grade")
+    if exercise_id:
+        config.stash[_EXERCISE] = load_exercise(exercise_id, config.getoption("grade_checks"))
+        for option in ("nbval", "nbval_lax"):
+            if hasattr(config.option, option):
+                setattr(config.option, option, False)
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
+    """Collect every .ipynb and .py file as a submission when grading (conftest.py files excepted)."""
+    if _EXERCISE in parent.config.stash and file_path.suffix in {".ipynb", ".py"}:
+        if file_path.name != "conftest.py":
+            return SubmissionFile.from_parent(parent, path=file_path)
+    return None
+
+
+class SubmissionFile(pytest.File):
+    """One submission: a test per task, or one failing test when it could not be graded."""
+
+    def collect(self) -> list[pytest.Item]:
+        """One item per task of the exercise."""
+        exercise = self.config.stash[_EXERCISE]
+        return [TaskItem.from_parent(self, name=task.name) for task in exercise.tasks]
+
+    def record(self) -> SubmissionRecord:
+        """Grade this submission once, when its first task runs."""
+        if self.path not in _RECORDS:
+            config = self.config
+            limits = Limits(timeout=config.getoption("grade_timeout"))
+            _RECORDS[self.path] = grade_submission(
+                self.path, config.stash[_EXERCISE], limits, config.getoption("grade_seed")
+            )
+        return _RECORDS[self.path]
+
+
+class TaskFailed(Exception):
+    """A task that did not pass every check."""
+
+
+class TaskItem(pytest.Item):
+    """One task of one submission."""
+
+    def runtest(self) -> None:
+        """Pass when the task passed every check."""
+        assert isinstance(self.parent, SubmissionFile)
+        record = self.parent.record()
+        task = next((t for t in record.tasks if t.task == self.name), None)
+        self.user_properties += [("status", task.status if task else record.status)]
+        if task is None:
+            raise TaskFailed(f"{record.status}: {record.message}")
+        self.user_properties += [("score", task.score), ("max_score", task.max_score)]
+        if task.status != "passed":
+            raise TaskFailed(_failed_checks(task))
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
+        """The learner-facing messages, not a traceback."""
+        if isinstance(excinfo.value, TaskFailed):
+            return str(excinfo.value)
+        return super().repr_failure(excinfo)
+
+    def reportinfo(self) -> tuple[Path, int, str]:
+        """Where the test comes from."""
+        return self.path, 0, f"{self.path.name}::{self.name}"
+
+
+def _failed_checks(task: TaskResult) -> str:
+    return "\n".join(f"{c.id}: {c.message}" for c in task.checks if not c.passed)
