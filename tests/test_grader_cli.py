@@ -61,6 +61,14 @@ def sampler_class(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
             "import grader.check\ngrader.check.grade_task = lambda *a, **k: None",
         ],
     )
+    memory_bomb = {"    circuit = QuantumCircuit(2)\n": "    hoard = bytearray(64 * 1024**3)\n"}
+    solution_with(folder, "memory-bomb.ipynb", memory_bomb)
+    pid_file = tmp / "grandchild.pid"
+    spawn = (
+        "import subprocess\nchild = subprocess.Popen(['sleep', '600'])\n"
+        f"open({str(pid_file)!r}, 'w').write(str(child.pid))"
+    )
+    solution_with(folder, "spawns.ipynb", extra_cells=[spawn])
     (folder / "syntax-error.ipynb").write_text(
         json.dumps(
             {
@@ -88,7 +96,7 @@ def sampler_class(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
     assert set(report["environment"]) == {"python", "qiskit", "qiskit-ibm-runtime", "qiskit-aer"}
     records = {Path(r["submission"]).name: r for r in report["submissions"]}
     assert len(records) == len(list(folder.iterdir())), "one record per submission"
-    return {"records": records, "out": out}
+    return {"records": records, "out": out, "grandchild": int(pid_file.read_text())}
 
 
 def tasks(record: dict) -> dict[str, dict]:
@@ -133,6 +141,18 @@ def test_exits_become_records_and_the_rest_is_graded(sampler_class):
     assert tasks(record)["bell_counts"]["status"] == "error"
     assert tasks(record)["theta_sweep"]["status"] == "passed"
     assert "SystemExit" in record["message"]
+
+
+def test_a_memory_bomb_costs_only_its_task(sampler_class):
+    record = tasks(sampler_class["records"]["memory-bomb.ipynb"])
+    assert record["bell_counts"]["status"] == "error"
+    assert "MemoryError" in " ".join(c["message"] for c in record["bell_counts"]["checks"])
+    assert record["theta_sweep"]["status"] == "passed"
+
+
+def test_leftover_processes_are_ended(sampler_class):
+    assert sampler_class["records"]["spawns.ipynb"]["score"] == 4.0
+    assert not Path(f"/proc/{sampler_class['grandchild']}").exists(), "the student's grandchild process survived"
 
 
 def test_printing_writing_files_or_patching_the_grader_changes_nothing(sampler_class):
