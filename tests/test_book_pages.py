@@ -44,3 +44,9 @@ def test_chapter_follows_the_page_template(path: Path) -> None:
 def test_file_names_are_hyphenated() -> None:
     names = [p.name for folder in ("book", "exercises", "solutions") for p in (ROOT / folder).rglob("*.*")]
     assert [n for n in names if "_" in n and not n.startswith("_") and n.endswith((".md", ".ipynb"))] == []
+
+
+def test_student_toc_is_the_full_toc_without_solutions() -> None:
+    full = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    student = yaml.safe_load((ROOT / "_toc_student.yml").read_text())
+    assert student == {**full, "parts": [p for p in full["parts"] if p["caption"] != "Solutions"]}
