@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 from qiskit import QuantumCircuit
 
 from grader.results import CheckResult
@@ -66,3 +67,14 @@ def isa_check(task: str, circuit: QuantumCircuit, backend: Any) -> CheckResult:
                 "`generate_preset_pass_manager(backend=backend, optimization_level=1).run(circuit)`.",
             )
     return CheckResult(f"{task}.isa_circuit", True, f"The circuit sent is ISA for {backend.name}.")
+
+
+def sweep_values_problem(pub: Any, thetas: list[float]) -> str | None:
+    """Why a sampler or estimator PUB does not sweep one `Parameter` over ``thetas`` in order, or None."""
+    if pub.circuit.num_parameters != 1:
+        return f"its circuit has {pub.circuit.num_parameters} parameters, not one `Parameter`"
+    values = pub.parameter_values.as_array(pub.circuit.parameters).reshape(-1)
+    if values.shape != (len(thetas),) or not np.allclose(values, thetas, rtol=0.0, atol=1e-9):
+        shown = str(np.round(values, 4).tolist())
+        return f"its parameter values are {shown:.80}, not the {len(thetas)} angles given, in order"
+    return None

@@ -18,14 +18,9 @@ def same_distribution_pvalue(counts_a: dict[str, int], counts_b: dict[str, int])
     return float(chi2_contingency(table, correction=True).pvalue)
 
 
-STD_INFLATION = 1.1
-"""The estimators' reported standard errors run a few percent below the spread of repeated runs on noisy fake
-backends (benchmarks/false_failure_rate.py measures it); the z-test widens them by this factor to stay calibrated."""
-
-
 def same_mean_pvalue(value_a: float, std_a: float, value_b: float, std_b: float) -> float:
     """Two-sided p-value that two estimates with standard errors ``std_a`` and ``std_b`` share one mean."""
-    spread = STD_INFLATION * float(np.hypot(std_a, std_b))
+    spread = float(np.hypot(std_a, std_b))
     if spread == 0.0:
         return 1.0 if value_a == value_b else 0.0
     return float(2 * norm.sf(abs(value_a - value_b) / spread))
