@@ -11,7 +11,15 @@ from grader.sandbox import CaseOutcome, SandboxOutcome
 from grader.scan import ScanResult
 from grader.trace import trace_from_json
 
-GATES = (".no_backend_run", ".uses_v2_sampler", ".uses_v2_estimator", ".reads_as_v2", ".runs", ".written")
+GATES = (
+    ".no_backend_run",
+    ".uses_v2_sampler",
+    ".uses_v2_estimator",
+    ".client_side_estimator",
+    ".reads_as_v2",
+    ".runs",
+    ".written",
+)
 """Checks that decide whether a task can earn anything: the lesson is the API, so legacy code scores zero."""
 
 
