@@ -8,10 +8,11 @@ import numpy as np
 from qiskit.primitives.containers.estimator_pub import EstimatorPub
 from qiskit.quantum_info import SparsePauliOp, Statevector
 
+from grader.api_checks import legacy_run_check, one_primitive_call
 from grader.primitives import trusted_estimator
 from grader.results import CheckResult
 from grader.statistics import same_mean_pvalue
-from grader.trace import CallRecord
+from grader.trace import CallRecord, Trace
 
 
 def ideal_expectation(pub: EstimatorPub) -> float:
@@ -197,3 +198,36 @@ def exact_values_check(
     if not wrong:
         return CheckResult(check_id, True, passed)
     return CheckResult(check_id, False, "Without noise, " + "; ".join(wrong) + f". {fix}")
+
+
+def estimator_task_start(
+    task: str, backend: Any, returned: Any, trace: Trace, count: int, example: str
+) -> tuple[list[CheckResult], CallRecord | None]:
+    """The first checks of a task returning ``count`` values from one estimator job; that job, if there is one."""
+    checks = [
+        returned_floats_check(f"{task}.returns_list", returned, count, example),
+        legacy_run_check(task, trace, "estimator"),
+    ]
+    estimator_check, call = one_primitive_call(task, trace, backend, "estimator")
+    return [*checks, estimator_check], call
+
+
+def honest_values_checks(
+    task: str,
+    returned: Any,
+    call: CallRecord,
+    pub: EstimatorPub,
+    backend: Any,
+    context: Any,
+    names: list[str],
+    fix: str = "Return `result[0].data.evs.tolist()`.",
+) -> list[CheckResult]:
+    """Provenance of the returned values, then a z-test of each against a trusted re-run of ``pub``."""
+    provenance, student = values_provenance_check(task, returned, call, fix)
+    if student is None:
+        return [provenance]
+    trusted = rerun_arrays(call, pub, backend, context.seed)
+    return [
+        provenance,
+        values_consistency_check(f"{task}.honest_values", student, trusted, names, context.alpha, call.primitive),
+    ]

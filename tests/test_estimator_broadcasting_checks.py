@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import pytest
+from answers import client_estimator, deprecated_estimator, failing_checks, isa
 from qiskit import QuantumCircuit
 from qiskit.circuit import Parameter
 from qiskit.quantum_info import SparsePauliOp
-from qiskit.transpiler import generate_preset_pass_manager
-from qiskit_ibm_runtime import EstimatorV2
-from qiskit_ibm_runtime.executor_estimator import Estimator
 
 from grader.notebook import check, run_checks
 
@@ -25,28 +21,11 @@ def state(theta):
     return qc
 
 
-def isa(circuit, backend):
-    return generate_preset_pass_manager(backend=backend, optimization_level=1, seed_transpiler=SEED).run(circuit)
-
-
-def client_estimator(backend):
-    estimator = Estimator(mode=backend)
-    estimator.options.simulator.seed_simulator = SEED
-    return estimator
-
-
-def deprecated_estimator(backend):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)  # EstimatorV2 is deprecated since 0.50: on purpose here
-        return EstimatorV2(mode=backend, options={"simulator": {"seed_simulator": SEED}})
-
-
 def mapped(labels, circuit):
     return [SparsePauliOp(label).apply_layout(circuit.layout) for label in labels]
 
 
-def failed_ids(function):
-    return {r.id for r in run_checks("estimator-broadcasting", function) if not r.passed}
+failed_ids = failing_checks("estimator-broadcasting")
 
 
 def three_values(make_estimator, labels=("ZZ", "XX", "IZ")):

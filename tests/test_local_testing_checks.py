@@ -5,10 +5,9 @@ from __future__ import annotations
 import warnings
 
 import pytest
+from answers import client_sampler, failing_checks, isa
 from qiskit import QuantumCircuit
-from qiskit.transpiler import generate_preset_pass_manager
 from qiskit_ibm_runtime import QiskitRuntimeService, SamplerV2
-from qiskit_ibm_runtime.executor_sampler import Sampler
 from qiskit_ibm_runtime.fake_provider import FakeManilaV2
 
 from grader.exercises.local_testing import EXERCISE, FAKES_BY_NAME
@@ -42,18 +41,7 @@ def bell(with_cx=True):
     return qc
 
 
-def isa(circuit, backend):
-    return generate_preset_pass_manager(backend=backend, optimization_level=1, seed_transpiler=SEED).run(circuit)
-
-
-def client_sampler(backend):
-    sampler = Sampler(mode=backend)
-    sampler.options.simulator.seed_simulator = SEED
-    return sampler
-
-
-def failed_ids(function):
-    return {r.id for r in run_checks("local-testing", function) if not r.passed}
+failed_ids = failing_checks("local-testing")
 
 
 def test_the_grader_builds_the_class_the_local_service_returns_for_every_case_name(service):

@@ -5,9 +5,9 @@ from __future__ import annotations
 import warnings
 
 import pytest
+from answers import isa
 from pydantic import ValidationError
 from qiskit import ClassicalRegister, QuantumCircuit, QuantumRegister
-from qiskit.transpiler import generate_preset_pass_manager
 from qiskit_aer.noise import NoiseModel, ReadoutError
 from qiskit_ibm_runtime import SamplerV2
 from qiskit_ibm_runtime.executor_sampler import Sampler
@@ -23,10 +23,6 @@ GOOD_OPTIONS = {
     "simulator": {"seed_simulator": 11},
     "dynamical_decoupling": {"enable": True, "sequence_type": "XY4"},
 }
-
-
-def isa(circuit, backend):
-    return generate_preset_pass_manager(backend=backend, optimization_level=1, seed_transpiler=SEED).run(circuit)
 
 
 def bell():

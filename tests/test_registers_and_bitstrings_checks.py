@@ -2,22 +2,14 @@
 
 from __future__ import annotations
 
-import warnings
-
 import pytest
+from answers import client_sampler, deprecated_sampler, failing_checks, isa
 from qiskit import ClassicalRegister, QuantumCircuit, QuantumRegister
 from qiskit.circuit import Parameter
-from qiskit.transpiler import generate_preset_pass_manager
-from qiskit_ibm_runtime import SamplerV2
-from qiskit_ibm_runtime.executor_sampler import Sampler
 
 from grader.notebook import check, run_checks
 
 SEED = 61
-
-
-def isa(circuit, backend):
-    return generate_preset_pass_manager(backend=backend, optimization_level=1, seed_transpiler=SEED).run(circuit)
 
 
 def ghz(second_cx=True, registers=(("alpha", 1), ("beta", 2))):
@@ -30,20 +22,7 @@ def ghz(second_cx=True, registers=(("alpha", 1), ("beta", 2))):
     return circuit
 
 
-def client_sampler(backend):
-    sampler = Sampler(mode=backend)
-    sampler.options.simulator.seed_simulator = SEED
-    return sampler
-
-
-def deprecated_sampler(backend):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        return SamplerV2(mode=backend, options={"simulator": {"seed_simulator": SEED}})
-
-
-def failed_ids(function):
-    return {r.id for r in run_checks("registers-and-bitstrings", function) if not r.passed}
+failed_ids = failing_checks("registers-and-bitstrings")
 
 
 @pytest.mark.parametrize("make_sampler", [client_sampler, deprecated_sampler])

@@ -5,20 +5,15 @@ from __future__ import annotations
 import warnings
 
 import pytest
+from answers import client_sampler, failing_checks, isa
 from qiskit import QuantumCircuit
 from qiskit.circuit import Parameter
 from qiskit.primitives import StatevectorSampler
-from qiskit.transpiler import generate_preset_pass_manager
 from qiskit_ibm_runtime import SamplerV2
-from qiskit_ibm_runtime.executor_sampler import Sampler
 
 from grader.notebook import check, run_checks
 
 SEED = 97
-
-
-def isa(circuit, backend):
-    return generate_preset_pass_manager(backend=backend, optimization_level=1, seed_transpiler=SEED).run(circuit)
 
 
 def bell(with_cx=True):
@@ -30,14 +25,7 @@ def bell(with_cx=True):
     return qc
 
 
-def client_sampler(backend):
-    sampler = Sampler(mode=backend)
-    sampler.options.simulator.seed_simulator = SEED
-    return sampler
-
-
-def failed_ids(function):
-    return {r.id for r in run_checks("sampler-basics", function) if not r.passed}
+failed_ids = failing_checks("sampler-basics")
 
 
 def test_client_side_sampler_passes():

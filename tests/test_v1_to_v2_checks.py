@@ -2,53 +2,19 @@
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import pytest
+from answers import client_estimator, client_sampler, deprecated_estimator, deprecated_sampler, failing_checks, isa
 from qiskit import QuantumCircuit
 from qiskit.circuit import Parameter
 from qiskit.quantum_info import SparsePauliOp
-from qiskit.transpiler import generate_preset_pass_manager
-from qiskit_ibm_runtime import EstimatorV2, SamplerV2
-from qiskit_ibm_runtime.executor_estimator import Estimator
-from qiskit_ibm_runtime.executor_sampler import Sampler
 
 from grader.notebook import check, run_checks
 
 SEED = 89
 
 
-def isa(circuit, backend):
-    return generate_preset_pass_manager(backend=backend, optimization_level=1, seed_transpiler=SEED).run(circuit)
-
-
-def client_sampler(backend):
-    sampler = Sampler(mode=backend)
-    sampler.options.simulator.seed_simulator = SEED
-    return sampler
-
-
-def deprecated_sampler(backend):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)  # SamplerV2 is deprecated since 0.50: on purpose here
-        return SamplerV2(mode=backend, options={"simulator": {"seed_simulator": SEED}})
-
-
-def client_estimator(backend):
-    estimator = Estimator(mode=backend)
-    estimator.options.simulator.seed_simulator = SEED
-    return estimator
-
-
-def deprecated_estimator(backend):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)  # EstimatorV2 is deprecated since 0.50: on purpose here
-        return EstimatorV2(mode=backend, options={"simulator": {"seed_simulator": SEED}})
-
-
-def failed_ids(function):
-    return {r.id for r in run_checks("v1-to-v2", function) if not r.passed}
+failed_ids = failing_checks("v1-to-v2")
 
 
 def ry_circuit(angle, measured=True):

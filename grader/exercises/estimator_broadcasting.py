@@ -12,12 +12,13 @@ from qiskit_ibm_runtime.fake_provider import FakeBelemV2, FakeLimaV2, FakeQuitoV
 from grader.api_checks import isa_check, legacy_run_check, one_primitive_call, sweep_values_problem
 from grader.estimator_checks import (
     TOLERANCE,
+    estimator_task_start,
     exact_values_check,
+    honest_values_checks,
     rerun_arrays,
     result_arrays,
     returned_floats_check,
     values_consistency_check,
-    values_provenance_check,
 )
 from grader.exercises import Case, Context, Exercise, Task
 from grader.results import CheckResult
@@ -63,12 +64,7 @@ def check_pauli_expectations(case: Case, returned: Any, trace: Trace, context: C
     """Checks of `pauli_expectations(backend, theta)` for one case."""
     backend, theta = case.args
     task = "pauli_expectations"
-    checks = [
-        returned_floats_check(f"{task}.returns_list", returned, 3, "result[0].data.evs.tolist()"),
-        legacy_run_check(task, trace, "estimator"),
-    ]
-    estimator_check, call = one_primitive_call(task, trace, backend, "estimator")
-    checks.append(estimator_check)
+    checks, call = estimator_task_start(task, backend, returned, trace, 3, "result[0].data.evs.tolist()")
     if call is None:
         return checks
     if len(call.pubs) != 1 or call.pubs[0].observables.shape != (3,) or call.pubs[0].parameter_values.size > 1:
@@ -99,19 +95,8 @@ def check_pauli_expectations(case: Case, returned: Any, trace: Trace, context: C
     label_check = _z_on_qubit_0_check(pub)
     if label_check is not None:
         checks.append(label_check)
-    provenance_check, student = values_provenance_check(
-        task, returned, call, "Return `result[0].data.evs.tolist()`, in the order of the observables."
-    )
-    checks.append(provenance_check)
-    if student is None:
-        return checks
-    trusted = rerun_arrays(call, pub, backend, context.seed)
-    checks.append(
-        values_consistency_check(
-            f"{task}.honest_values", student, trusted, list(PAULI_NAMES), context.alpha, call.primitive
-        )
-    )
-    return checks
+    fix = "Return `result[0].data.evs.tolist()`, in the order of the observables."
+    return checks + honest_values_checks(task, returned, call, pub, backend, context, list(PAULI_NAMES), fix)
 
 
 # Task 2: one observable against a sweep of angles, one PUB.
@@ -133,12 +118,7 @@ def check_xx_sweep(case: Case, returned: Any, trace: Trace, context: Context) ->
     """Checks of `xx_sweep(backend, thetas)`."""
     backend, thetas = case.args
     task = "xx_sweep"
-    checks = [
-        returned_floats_check(f"{task}.returns_list", returned, len(thetas), "result[0].data.evs.tolist()"),
-        legacy_run_check(task, trace, "estimator"),
-    ]
-    estimator_check, call = one_primitive_call(task, trace, backend, "estimator")
-    checks.append(estimator_check)
+    checks, call = estimator_task_start(task, backend, returned, trace, len(thetas), "result[0].data.evs.tolist()")
     if call is None:
         return checks
     problem = (
@@ -170,15 +150,7 @@ def check_xx_sweep(case: Case, returned: Any, trace: Trace, context: Context) ->
             XX_FIX,
         )
     )
-    provenance_check, student = values_provenance_check(task, returned, call, "Return `result[0].data.evs.tolist()`.")
-    checks.append(provenance_check)
-    if student is None:
-        return checks
-    trusted = rerun_arrays(call, pub, backend, context.seed)
-    checks.append(
-        values_consistency_check(f"{task}.honest_values", student, trusted, names, context.alpha, call.primitive)
-    )
-    return checks
+    return checks + honest_values_checks(task, returned, call, pub, backend, context, names)
 
 
 # Task 3: one value at a chosen precision, with its standard error.

@@ -11,11 +11,9 @@ from qiskit_ibm_runtime.fake_provider import FakeBelemV2, FakeQuitoV2
 from grader.api_checks import isa_check, legacy_run_check, one_primitive_call, sweep_values_problem
 from grader.estimator_checks import (
     TOLERANCE,
+    estimator_task_start,
     exact_values_check,
-    rerun_arrays,
-    returned_floats_check,
-    values_consistency_check,
-    values_provenance_check,
+    honest_values_checks,
 )
 from grader.exercises import Case, Context, Exercise, Task
 from grader.ideal import ideal_distribution
@@ -181,12 +179,7 @@ def check_v1_values(case: Case, returned: Any, trace: Trace, context: Context) -
     """Checks of `v1_values(backend, theta)`."""
     backend, theta = case.args
     task = "v1_values"
-    checks = [
-        returned_floats_check(f"{task}.returns_list", returned, 2, "result[0].data.evs.tolist()"),
-        legacy_run_check(task, trace, "estimator"),
-    ]
-    estimator_check, call = one_primitive_call(task, trace, backend, "estimator")
-    checks.append(estimator_check)
+    checks, call = estimator_task_start(task, backend, returned, trace, 2, "result[0].data.evs.tolist()")
     if call is None:
         return checks
     if len(call.pubs) != 1 or call.pubs[0].observables.shape != (2,) or call.pubs[0].parameter_values.size > 1:
@@ -214,17 +207,7 @@ def check_v1_values(case: Case, returned: Any, trace: Trace, context: Context) -
             "mapped with `.apply_layout(isa_circuit.layout)`.",
         ),
     ]
-    provenance_check, student = values_provenance_check(task, returned, call, "Return `result[0].data.evs.tolist()`.")
-    checks.append(provenance_check)
-    if student is None:
-        return checks
-    trusted = rerun_arrays(call, pub, backend, context.seed)
-    checks.append(
-        values_consistency_check(
-            f"{task}.honest_values", student, trusted, list(VALUES_NAMES), context.alpha, call.primitive
-        )
-    )
-    return checks
+    return checks + honest_values_checks(task, returned, call, pub, backend, context, list(VALUES_NAMES))
 
 
 EXERCISE = Exercise(
