@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from grader.exercises import load_exercise
+
 FIXED = {"qiskit": "2.6.2", "qiskit-ibm-runtime": "0.51.0", "qiskit-aer": "0.18.2", "jupyter-book": "1.0.4.post1"}
 
 
@@ -48,17 +50,19 @@ def test_grader_imports_from_the_notebook_folders(root: Path, folder: str) -> No
     assert Path(found.stdout.strip()) == root
 
 
-def test_untouched_exercise_fails_every_check_cell_with_its_message(root: Path) -> None:
+@pytest.mark.parametrize("exercise", sorted(p.stem for p in Path(__file__).parent.parent.glob("exercises/*.ipynb")))
+def test_untouched_exercise_fails_every_check_cell_with_its_message(root: Path, exercise: str) -> None:
     # As a student runs it: no project addopts, so no stored-output comparison and no cache folder.
     command = ["pytest", "--nbval-lax", "--nbval-current-env", "-q", "-o", "addopts=", "-p", "no:cacheprovider"]
     run = subprocess.run(
-        [sys.executable, "-m", *command, "exercises/sampler-basics.ipynb"],
+        [sys.executable, "-m", *command, f"exercises/{exercise}.ipynb"],
         cwd=root,
         capture_output=True,
         text=True,
         timeout=600,
     )
+    tasks = len(load_exercise(exercise).tasks)
     assert run.returncode == 1, run.stdout[-3000:]
-    assert "2 failed" in run.stdout, run.stdout[-3000:]
-    assert run.stdout.count("is not written yet") >= 2
+    assert f"{tasks} failed" in run.stdout, run.stdout[-3000:]
+    assert run.stdout.count("is not written yet") >= tasks
     assert "NameError" not in run.stdout and "ModuleNotFoundError" not in run.stdout
