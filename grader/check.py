@@ -16,11 +16,13 @@ GATES = (
     ".uses_v2_sampler",
     ".uses_v2_estimator",
     ".client_side_estimator",
+    ".provenance",
     ".reads_as_v2",
     ".runs",
     ".written",
 )
-"""Checks that decide whether a task can earn anything: the lesson is the API, so legacy code scores zero."""
+"""Checks that decide whether a task can earn anything: legacy code and numbers that did not come from the
+primitive (typed in or edited) score zero, whatever else passes."""
 
 
 def encode_args(case: Case) -> list[Any]:

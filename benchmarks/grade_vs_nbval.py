@@ -1,0 +1,137 @@
+"""Grading throughput: `python -m grader grade` against `pytest --nbval-lax` on the same student notebooks.
+
+    python benchmarks/grade_vs_nbval.py [--students 8] [--workers 2]
+
+Writes N realistic notebooks per exercise (sampler-basics and estimator-basics: correct ones, untouched ones and
+wrong ones, in turn), grades them both ways in this run, and prints seconds per notebook, the ratio, the
+latency of one check cell in a warm kernel, and the peak memory of a grading process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parent.parent
+EXERCISES = ("sampler-basics", "estimator-basics")
+WRONG = {  # one line of each solution replaced: backend.run for the sampler, a typed-in value for the estimator
+    "sampler-basics": (
+        "job.result()[0].data.meas.get_counts()",
+        "backend.run(pass_manager.run(circuit), shots=shots).result().get_counts()",
+    ),
+    "estimator-basics": ("return float(result[0].data.evs)", "return float(result[0].data.evs) + 0.01"),
+}
+
+
+def write_class(folder: Path, exercise: str, students: int) -> list[Path]:
+    """Write ``students`` notebooks for ``exercise``: correct, untouched and wrong, in turn."""
+    folder.mkdir()
+    paths = []
+    for index in range(students):
+        kind = ("correct", "untouched", "wrong")[index % 3]
+        source = ROOT / ("exercises" if kind == "untouched" else "solutions") / f"{exercise}.ipynb"
+        notebook = nbformat.read(source, as_version=4)
+        if kind == "wrong":
+            old, new = WRONG[exercise]
+            for cell in notebook.cells:
+                cell.source = cell.source.replace(old, new)
+        path = folder / f"{exercise}-{index:03d}-{kind}.ipynb"
+        nbformat.write(notebook, path)
+        paths.append(path)
+    return paths
+
+
+def timed(command: list[str], cwd: Path) -> float:
+    """Wall-clock seconds of ``command``."""
+    start = time.perf_counter()
+    subprocess.run(command, cwd=cwd, capture_output=True, text=True, check=False)
+    return time.perf_counter() - start
+
+
+def check_cell_latency(exercise: str) -> float:
+    """Seconds one check cell takes in a warm kernel (imports done), for the solution's first task."""
+    code = (
+        "import json, time\n"
+        "from qiskit_ibm_runtime.fake_provider import FakeManilaV2\n"
+        "from grader.notebook import run_checks\n"
+        f"nb = json.load(open({str(ROOT / 'solutions' / (exercise + '.ipynb'))!r}))\n"
+        "namespace = {}\n"
+        "code = [''.join(c['source']) for c in nb['cells'] if c['cell_type'] == 'code']\n"
+        "for source in code[1:3]:  # the setup cell and the first task's solution\n"
+        "    exec(source, namespace)\n"
+        "task = [c for c in nb['cells'] if c.get('metadata', {}).get('grader')][0]['metadata']['grader']['check']\n"
+        f"run_checks({exercise!r}, namespace[task])\n"
+        "start = time.perf_counter()\n"
+        f"run_checks({exercise!r}, namespace[task])\n"
+        "print(time.perf_counter() - start)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    return float(done.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    """Run both routes on the same class and print the figures."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--students", type=int, default=8, help="notebooks per exercise")
+    parser.add_argument("--workers", type=int, default=2, help="the grader's --workers")
+    args = parser.parse_args()
+    print(f"machine: {platform.processor() or platform.machine()}, Python {platform.python_version()}")
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = Path(scratch)
+        for exercise in EXERCISES:
+            paths = write_class(folder / exercise, exercise, args.students)
+            grader = timed(
+                [
+                    sys.executable,
+                    "-m",
+                    "grader",
+                    "grade",
+                    str(folder / exercise),
+                    "--exercise",
+                    exercise,
+                    "--out",
+                    str(folder / f"{exercise}-out"),
+                    "--workers",
+                    str(args.workers),
+                ],
+                ROOT,
+            )
+            nbval = timed(
+                [
+                    sys.executable,
+                    "-m",
+                    "pytest",
+                    "--nbval-lax",
+                    "--nbval-current-env",
+                    "-q",
+                    "-o",
+                    "addopts=",
+                    "-p",
+                    "no:cacheprovider",
+                    str(folder / exercise),
+                ],
+                ROOT,
+            )
+            report = json.loads((folder / f"{exercise}-out" / "grades.json").read_text())
+            scores = sorted({r["score"] for r in report["submissions"]})
+            print(
+                f"{exercise:17} {len(paths)} notebooks: grader {grader / len(paths):5.2f} s/notebook "
+                f"(scores {scores}), nbval-lax {nbval / len(paths):5.2f} s/notebook, "
+                f"grader/nbval throughput ×{nbval / grader:.2f}"
+            )
+            print(f"{'':17} check-cell latency in a warm kernel: {check_cell_latency(exercise):.2f} s")
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(f"peak memory of one child process (grading process or kernel): {peak:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
