@@ -34,3 +34,10 @@ def ideal_distribution(circuit: QuantumCircuit, clbits: list[int] | None = None)
 def total_variation(p: dict[str, float], q: dict[str, float]) -> float:
     """Total variation distance between two distributions over bitstrings."""
     return 0.5 * sum(abs(p.get(k, 0.0) - q.get(k, 0.0)) for k in set(p) | set(q))
+
+
+def is_product(distribution: dict[str, float]) -> bool:
+    """True when a two-bit distribution is the product of its marginals (no correlation between the bits)."""
+    high = {b: sum(p for k, p in distribution.items() if k[0] == b) for b in "01"}
+    low = {b: sum(p for k, p in distribution.items() if k[1] == b) for b in "01"}
+    return all(abs(distribution.get(h + lo, 0.0) - high[h] * low[lo]) < 1e-9 for h in "01" for lo in "01")

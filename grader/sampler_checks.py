@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 from qiskit.primitives.containers.sampler_pub import SamplerPub
 
+from grader.ideal import ideal_distribution, is_product, total_variation
 from grader.primitives import trusted_sampler
 from grader.results import CheckResult
 from grader.statistics import same_distribution_pvalue
@@ -82,3 +83,23 @@ def rerun_counts(call: CallRecord, pub: SamplerPub, backend: Any, register: str,
     """Run ``pub`` again with a trusted sampler of the student's kind; return the BitArray of ``register``."""
     sampler = trusted_sampler(call.primitive, backend, seed)
     return getattr(sampler.run([pub]).result()[0].data, register)
+
+
+BELL = {"00": 0.5, "11": 0.5}
+
+
+def bell_state_check(check_id: str, circuit: Any, register: str) -> CheckResult:
+    """Pass when ``circuit``, without noise, gives (|00⟩ + |11⟩)/√2 on ``register``; else say what it gives."""
+    try:
+        ideal = ideal_distribution(circuit, register_clbits(circuit, register))
+    except ValueError as error:
+        return CheckResult(check_id, False, f"The circuit cannot be read as gates then final measurements: {error}.")
+    if total_variation(ideal, BELL) < 1e-6:
+        return CheckResult(check_id, True, "The circuit prepares (|00⟩ + |11⟩)/√2.")
+    hint = (
+        "the qubits are not entangled: is the CX from qubit 0 to qubit 1 missing?"
+        if len(next(iter(ideal))) == 2 and is_product(ideal)
+        else "apply H to qubit 0, then CX(0, 1) (control 0, target 1), then measure both"
+    )
+    shown = {str(k): round(float(v), 3) for k, v in sorted(ideal.items())}
+    return CheckResult(check_id, False, f"Without noise your circuit gives {shown}, not {BELL}: {hint}.")

@@ -14,13 +14,12 @@ from qiskit_ibm_runtime.fake_provider import (
 
 from grader.api_checks import isa_check, legacy_run_check, one_primitive_call
 from grader.exercises import Case, Context, Exercise, Task
-from grader.ideal import ideal_distribution, total_variation
 from grader.results import CheckResult
 from grader.sampler_checks import (
+    bell_state_check,
     consistency_check,
     counts_shape_check,
     provenance_check,
-    register_clbits,
     rerun_counts,
     returned_register,
     shots_check,
@@ -40,7 +39,6 @@ The grader builds the class directly: asking the local service would build all 6
 tests/test_local_testing_checks.py verifies that the service returns these very classes for these names."""
 
 SUMMARY_KEYS = {"name": str, "num_qubits": int, "dynamic_circuits": bool}
-BELL = {"00": 0.5, "11": 0.5}
 
 
 def fake_backend(name: str) -> Any:
@@ -133,20 +131,6 @@ def named_sampler_call(task: str, trace: Trace, backend: Any) -> tuple[CheckResu
             'for. Get it with `QiskitRuntimeService(channel="local").backend(name)` and pass it as `mode=backend`.',
         )
     return check, call
-
-
-def bell_state_check(check_id: str, circuit: Any, register: str) -> CheckResult:
-    """Pass when the circuit sent, without noise, gives (|00⟩ + |11⟩)/√2 on ``register``."""
-    ideal = ideal_distribution(circuit, register_clbits(circuit, register))
-    if total_variation(ideal, BELL) < 1e-6:
-        return CheckResult(check_id, True, "The circuit prepares (|00⟩ + |11⟩)/√2.")
-    shown = {str(k): round(float(v), 3) for k, v in sorted(ideal.items())}
-    return CheckResult(
-        check_id,
-        False,
-        f"Without noise your circuit gives {shown}, not {BELL}: apply H to qubit 0, then CX with control 0 and "
-        "target 1, then measure both qubits.",
-    )
 
 
 def check_bell_on_named_backend(case: Case, returned: Any, trace: Trace, context: Context) -> list[CheckResult]:

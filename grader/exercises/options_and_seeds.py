@@ -14,20 +14,18 @@ from qiskit_ibm_runtime.options.utils import merge_options_v2
 
 from grader.api_checks import isa_check, legacy_run_check, one_primitive_call
 from grader.exercises import Case, Context, Exercise, Task
-from grader.ideal import ideal_distribution, total_variation
 from grader.results import CheckResult
 from grader.sampler_checks import (
+    bell_state_check,
     consistency_check,
     counts_shape_check,
     provenance_check,
-    register_clbits,
     rerun_counts,
     returned_register,
     shots_check,
 )
 from grader.trace import CallRecord, Trace
 
-BELL = {"00": 0.5, "11": 0.5}
 NOISELESS_SHOTS = 200
 """Shots of the grader's noiseless run of a dynamic circuit: every one of them must end in the ideal outcome."""
 WANTED_OPTIONS = (
@@ -89,25 +87,6 @@ def seed_option_check(call: CallRecord, seed: int) -> CheckResult:
     )
 
 
-def bell_check(task: str, circuit: QuantumCircuit, register: str) -> CheckResult:
-    """Pass when the circuit, without noise, gives '00' and '11' with probability 1/2 each on ``register``."""
-    try:
-        ideal = ideal_distribution(circuit, register_clbits(circuit, register))
-    except ValueError as error:
-        ideal, problem = {}, f"it cannot be read as a state then measurements ({error})"
-    else:
-        shown = {key: round(p, 3) for key, p in sorted(ideal.items())}
-        problem = f"without noise it gives {shown}"
-    if ideal and total_variation(ideal, BELL) < 1e-6:
-        return CheckResult(f"{task}.bell_state", True, "The circuit prepares (|00⟩ + |11⟩)/√2.")
-    return CheckResult(
-        f"{task}.bell_state",
-        False,
-        f"The circuit sent does not prepare a Bell state: {problem}, not {BELL}. Apply H to qubit 0, then CX "
-        "from qubit 0 to qubit 1, then measure both (`measure_all()`).",
-    )
-
-
 def reproducible_check(
     call: CallRecord, pub: Any, backend: Any, register: str, seed: int, returned: dict
 ) -> CheckResult:
@@ -153,7 +132,7 @@ def check_seeded_counts(case: Case, returned: Any, trace: Trace, context: Contex
     checks.append(provenance_check("seeded_counts.provenance", register))
     if register is None:
         return checks
-    checks.append(bell_check("seeded_counts", pub.circuit, register))
+    checks.append(bell_state_check("seeded_counts.bell_state", pub.circuit, register))
     checks.append(reproducible_check(call, pub, backend, register, seed, returned))
     return checks
 

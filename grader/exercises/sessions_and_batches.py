@@ -15,6 +15,7 @@ from grader.ideal import ideal_distribution, total_variation
 from grader.primitives import trusted_sampler
 from grader.results import CheckResult
 from grader.sampler_checks import (
+    BELL,
     consistency_check,
     counts_shape_check,
     provenance_check,
@@ -25,7 +26,6 @@ from grader.trace import CallRecord, Trace
 
 BATCH_THETAS = (0.3, 1.5, 2.9)
 """P('1') = sin²(θ/2) is 0.02, 0.47 and 0.99: a wrong angle, order or gate cannot hide."""
-BELL = {"00": 0.5, "11": 0.5}
 GHZ = {"000": 0.5, "111": 0.5}
 MODE_FIX = {
     "batch": "open `with Batch(backend=backend) as batch:` and build the sampler inside it with `mode=batch`",

@@ -10,20 +10,18 @@ from qiskit_ibm_runtime.fake_provider import FakeNairobiV2, FakeQuitoV2
 
 from grader.api_checks import legacy_run_check
 from grader.exercises import Case, Context, Exercise, Task
-from grader.ideal import ideal_distribution, total_variation
 from grader.results import CheckResult
 from grader.sampler_checks import (
+    bell_state_check,
     consistency_check,
     counts_shape_check,
     provenance_check,
-    register_clbits,
     rerun_counts,
     returned_register,
     shots_check,
 )
 from grader.trace import CallRecord, Trace
 
-BELL = {"00": 0.5, "11": 0.5}
 WRAPPER = "qiskit.primitives.backend_sampler_v2.BackendSamplerV2"
 WRAP_FIX = "wrap the backend you are given: `BackendSamplerV2(backend=backend)`, then call its `run`"
 FACTS = ("num_qubits", "coupling_map", "operation_names", "t1", "readout_error")
@@ -61,23 +59,6 @@ def wrapped_sampler_call(task: str, trace: Trace, backend: Any) -> tuple[list[Ch
     return checks, call
 
 
-def bell_check(task: str, circuit: Any, register: str) -> CheckResult:
-    """Pass when ``circuit``, without noise, gives a Bell pair on ``register``."""
-    check_id = f"{task}.bell_state"
-    try:
-        ideal = ideal_distribution(circuit, register_clbits(circuit, register))
-    except ValueError as error:
-        return CheckResult(check_id, False, f"The circuit cannot be read as a state then measurements: {error}.")
-    if total_variation(ideal, BELL) < 1e-6:
-        return CheckResult(check_id, True, "The circuit prepares (|00⟩ + |11⟩)/√2.")
-    shown = {k: round(float(v), 3) for k, v in sorted(ideal.items())}
-    return CheckResult(
-        check_id,
-        False,
-        f"Without noise your circuit gives {shown}, not {BELL}: apply H to qubit 0, then CX(0, 1), then measure both.",
-    )
-
-
 def check_wrapped_bell(task: str, case: Case, returned: Any, trace: Trace, context: Context) -> list[CheckResult]:
     """Checks of a task that samples a Bell pair on a run-only backend through `BackendSamplerV2`."""
     backend, shots = case.args
@@ -99,7 +80,7 @@ def check_wrapped_bell(task: str, case: Case, returned: Any, trace: Trace, conte
     checks.append(provenance_check(f"{task}.provenance", register))
     if register is None:
         return checks
-    checks.append(bell_check(task, pub.circuit, register))
+    checks.append(bell_state_check(f"{task}.bell_state", pub.circuit, register))
     trusted = rerun_counts(call, pub, backend, register, context.seed).get_counts()
     checks.append(consistency_check(f"{task}.honest_counts", returned, trusted, context.alpha))
     return checks
