@@ -21,6 +21,16 @@ def isa(circuit: QuantumCircuit, backend: object) -> QuantumCircuit:
     return generate_preset_pass_manager(backend=backend, optimization_level=1, seed_transpiler=SEED).run(circuit)
 
 
+def bell(with_cx: bool = True) -> QuantumCircuit:
+    """A measured Bell circuit (H, CX 0→1), or without its CX: the classic wrong answer."""
+    circuit = QuantumCircuit(2)
+    circuit.h(0)
+    if with_cx:
+        circuit.cx(0, 1)
+    circuit.measure_all()
+    return circuit
+
+
 def client_sampler(backend: object) -> Sampler:
     """A seeded client-side Sampler."""
     sampler = Sampler(mode=backend)

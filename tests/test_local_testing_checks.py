@@ -5,8 +5,7 @@ from __future__ import annotations
 import warnings
 
 import pytest
-from answers import client_sampler, failing_checks, isa
-from qiskit import QuantumCircuit
+from answers import bell, client_sampler, failing_checks, isa
 from qiskit_ibm_runtime import QiskitRuntimeService, SamplerV2
 from qiskit_ibm_runtime.fake_provider import FakeManilaV2
 
@@ -30,15 +29,6 @@ def named(name):
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="Properties of fake_nighthawk", category=UserWarning)
         return QiskitRuntimeService(channel="local").backend(name)
-
-
-def bell(with_cx=True):
-    qc = QuantumCircuit(2)
-    qc.h(0)
-    if with_cx:
-        qc.cx(0, 1)
-    qc.measure_all()
-    return qc
 
 
 failed_ids = failing_checks("local-testing")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import warnings
 
 import pytest
-from answers import isa
+from answers import bell, isa
 from pydantic import ValidationError
 from qiskit import ClassicalRegister, QuantumCircuit, QuantumRegister
 from qiskit_aer.noise import NoiseModel, ReadoutError
@@ -23,14 +23,6 @@ GOOD_OPTIONS = {
     "simulator": {"seed_simulator": 11},
     "dynamical_decoupling": {"enable": True, "sequence_type": "XY4"},
 }
-
-
-def bell():
-    circuit = QuantumCircuit(2)
-    circuit.h(0)
-    circuit.cx(0, 1)
-    circuit.measure_all()
-    return circuit
 
 
 def deprecated_sampler(backend, options):

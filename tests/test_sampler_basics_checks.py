@@ -5,7 +5,7 @@ from __future__ import annotations
 import warnings
 
 import pytest
-from answers import client_sampler, failing_checks, isa
+from answers import bell, client_sampler, failing_checks, isa
 from qiskit import QuantumCircuit
 from qiskit.circuit import Parameter
 from qiskit.primitives import StatevectorSampler
@@ -14,15 +14,6 @@ from qiskit_ibm_runtime import SamplerV2
 from grader.notebook import check, run_checks
 
 SEED = 97
-
-
-def bell(with_cx=True):
-    qc = QuantumCircuit(2)
-    qc.h(0)
-    if with_cx:
-        qc.cx(0, 1)
-    qc.measure_all()
-    return qc
 
 
 failed_ids = failing_checks("sampler-basics")
