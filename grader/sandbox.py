@@ -1,6 +1,7 @@
 """Stage 4, run isolated: each submission in its own process, working directory, time and memory limits.
 
-The child (`grader.sandbox_child`) runs the cells, then every task case, and reports events as JSON lines.
+The process is forked from a warm parent (`grader.forkserver`) that has imported qiskit already, so it starts in
+milliseconds. It (`grader.sandbox_child`) runs the cells, then every task case, and reports events as JSON lines.
 A cell or a case that overruns its time, or a process that dies, costs only that cell or case: the child is
 killed with its whole process group and started again for what is left, skipping the cells that hung.
 """
@@ -10,17 +11,15 @@ from __future__ import annotations
 import json
 import os
 import queue
-import resource
 import shutil
 import signal
-import subprocess
-import sys
 import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, BinaryIO
 
+from grader import forkserver
 from grader.load import Cell
 
 STARTUP_SECONDS = 120.0
@@ -50,64 +49,43 @@ class SandboxOutcome:
 
 @dataclass(frozen=True)
 class Limits:
-    """Per-submission limits: seconds per cell and per task case, and memory of the child process."""
+    """Per-submission limits: seconds per cell and per task case, memory of the child process, its user."""
 
     timeout: float = 60.0
     memory_mb: int = 4096
-
-
-def _limit_child(memory_mb: int) -> None:
-    os.setsid()
-    limit = memory_mb * 1024 * 1024
-    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-
-
-def _child_environment(home: str) -> dict[str, str]:
-    keep = {k: v for k, v in os.environ.items() if k in {"PATH", "LANG", "LC_ALL", "VIRTUAL_ENV", "TZ"}}
-    return {
-        **keep,
-        "HOME": home,
-        "MPLBACKEND": "Agg",
-        "OMP_NUM_THREADS": "1",
-        "PYTHONHASHSEED": "1",
-        "PYTHONDONTWRITEBYTECODE": "1",
-    }
+    run_as: str | None = None
+    """A user to run student code as, when the grader runs as root."""
 
 
 class _Child:
-    """One child process, its event queue, and how to end it and all it started."""
+    """One forked child, its event stream, and how to end it and all it started."""
 
     def __init__(self, request: dict[str, Any], limits: Limits, workdir: str) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "grader.sandbox_child"],
-            cwd=workdir,
-            env=_child_environment(workdir),
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            preexec_fn=lambda: _limit_child(limits.memory_mb),  # noqa: PLW1509 - no threads started by the child yet
-        )
-        self.events: queue.Queue[dict[str, Any] | None] = queue.Queue()
-        threading.Thread(target=self._read, daemon=True).start()
-        assert self.process.stdin is not None
+        with open(os.path.join(workdir, "request.json"), "w", encoding="utf-8") as handle:
+            json.dump(request, handle)
+        read_fd, write_fd = os.pipe()
         try:
-            self.process.stdin.write(json.dumps(request).encode())
-            self.process.stdin.close()
-        except BrokenPipeError:
-            pass
+            self.server = forkserver.shared()
+            self.pid = self.server.fork(workdir, limits.memory_mb, limits.run_as, write_fd)
+        except BaseException:
+            os.close(read_fd)
+            raise
+        finally:
+            os.close(write_fd)
+        self.events: queue.Queue[dict[str, Any] | None] = queue.Queue()
+        threading.Thread(target=self._read, args=(os.fdopen(read_fd, "rb"),), daemon=True).start()
 
-    def _read(self) -> None:
-        assert self.process.stdout is not None
-        for line in self.process.stdout:
-            if len(line) > MAX_EVENT_BYTES:
-                continue
-            try:
-                event = json.loads(line)
-            except ValueError:
-                continue
-            if isinstance(event, dict) and isinstance(event.get("event"), str):
-                self.events.put(event)
+    def _read(self, stream: BinaryIO) -> None:
+        with stream:
+            for line in stream:
+                if len(line) > MAX_EVENT_BYTES:
+                    continue
+                try:
+                    event = json.loads(line)
+                except ValueError:
+                    continue
+                if isinstance(event, dict) and isinstance(event.get("event"), str):
+                    self.events.put(event)
         self.events.put(None)
 
     def next_event(self, deadline: float) -> dict[str, Any] | None | str:
@@ -118,12 +96,12 @@ class _Child:
             return "timeout"
 
     def end(self) -> None:
-        """Kill the child's whole process group, grandchildren included."""
+        """Kill the child's whole process group, grandchildren included, then let the warm parent reap it."""
         try:
-            os.killpg(self.process.pid, signal.SIGKILL)
+            os.killpg(self.pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
-        self.process.wait()
+        self.server.reap(self.pid)
 
 
 def run_isolated(cells: tuple[Cell, ...], tasks: list[tuple[str, list[list[Any]]]], limits: Limits) -> SandboxOutcome:
@@ -140,7 +118,12 @@ def run_isolated(cells: tuple[Cell, ...], tasks: list[tuple[str, list[list[Any]]
                 request_tasks.setdefault(name, []).append(args)
             request = {"cells": request_cells, "tasks": [{"name": n, "cases": c} for n, c in request_tasks.items()]}
             order = [(name, index) for name, index, _args in pending]
-            finished = _serve(_Child(request, limits, workdir), order, limits, outcome, skipped)
+            try:
+                child = _Child(request, limits, workdir)
+            except (OSError, forkserver.ForkServerError) as error:
+                outcome.crashed = f"the grading process could not start: {error}"
+                break
+            finished = _serve(child, order, limits, outcome, skipped)
             pending = [(n, i, a) for n, i, a in pending if (n, i) not in outcome.cases]
             if finished or outcome.crashed or not pending:
                 break

@@ -1,8 +1,8 @@
 """The sandbox's inside: runs a submission's cells, then its task functions under the recorder.
 
-Started by `grader.sandbox` as ``python -m grader.sandbox_child`` in an empty working directory. It reads one
-JSON request on stdin and writes one JSON event per line on the file descriptor that stdout had at start;
-everything the student's code prints goes to ``output.txt`` instead. The parent trusts none of it blindly.
+Runs in a process forked by `grader.forkserver`, in the submission's own working directory. It reads the request
+the grader left there (``request.json``) and writes one JSON event per line on the event pipe; everything the
+student's code prints goes to ``output.txt`` instead. The grader trusts none of it blindly.
 """
 
 from __future__ import annotations
@@ -56,14 +56,18 @@ def decode_arg(arg: Any) -> Any:
     return getattr(fake_provider, name)()
 
 
-def main() -> None:
-    """Serve one request; see the module docstring."""
-    events = os.fdopen(os.dup(1), "w", buffering=1, encoding="utf-8")
+def serve(request: dict[str, Any], events_fd: int) -> None:
+    """Serve one request in the current directory, reporting on ``events_fd``; see the module docstring."""
+    for stream in (sys.stdout, sys.stderr):
+        stream.flush()
+    events = os.fdopen(events_fd, "w", buffering=1, encoding="utf-8")
     output = os.open("output.txt", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     os.dup2(output, 1)
     os.dup2(output, 2)
-    request = json.loads(sys.stdin.read())
-    sys.stdin = open(os.devnull)  # noqa: SIM115 - student code that waits for input gets EOF at once
+    os.close(output)
+    stdin = os.open(os.devnull, os.O_RDONLY)  # student code that waits for input gets EOF at once
+    os.dup2(stdin, 0)
+    os.close(stdin)
 
     dumps = json.dumps
 
@@ -111,7 +115,3 @@ def main() -> None:
                 trace=trace,
             )
     send(event="done")
-
-
-if __name__ == "__main__":
-    main()

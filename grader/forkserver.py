@@ -1,0 +1,250 @@
+"""A warm parent for the sandbox: imports qiskit once, then forks one fresh, limited process per submission.
+
+Started by `grader.sandbox` as ``python -m grader.forkserver FD`` with a clean environment; FD is its end of a
+Unix socket pair. The grader sends small JSON messages on it: ``{"fork": WORKDIR, "memory_mb": N, "run_as": USER}``
+with the write end of an event pipe attached, answered by ``{"pid": PID}``; and ``{"reap": PID}``, answered by
+``{"reaped": PID}``, once the grader has killed that child's process group. Nothing from a child comes back this
+way: children close the socket before any student code runs and report only through their event pipe.
+"""
+
+from __future__ import annotations
+
+import atexit
+import ctypes
+import importlib
+import json
+import os
+import resource
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+from typing import Any
+
+PRELOAD = (
+    "numpy",
+    "scipy.optimize",
+    "matplotlib.pyplot",
+    "qiskit",
+    "qiskit.circuit.library",
+    "qiskit.primitives",
+    "qiskit.providers.basic_provider",
+    "qiskit.quantum_info",
+    "qiskit.transpiler",
+    "qiskit.visualization",
+    "qiskit_aer",
+    "qiskit_aer.noise",
+    "qiskit_aer.primitives",
+    "qiskit_ibm_runtime",
+    "qiskit_ibm_runtime.executor_estimator",
+    "qiskit_ibm_runtime.executor_sampler",
+    "qiskit_ibm_runtime.fake_provider",
+    "grader.notebook",
+    "grader.sandbox_child",
+)
+"""What the course's notebooks import, so that a forked child starts with all of it already loaded."""
+
+MESSAGE_BYTES = 65536
+STARTUP_SECONDS = 120.0
+REPLY_SECONDS = 30.0
+
+
+class ForkServerError(RuntimeError):
+    """The warm parent could not start, or could not fork a child."""
+
+
+def _environment(home: str) -> dict[str, str]:
+    keep = {k: v for k, v in os.environ.items() if k in {"PATH", "LANG", "LC_ALL", "VIRTUAL_ENV", "TZ"}}
+    return {
+        **keep,
+        "HOME": home,
+        "MPLBACKEND": "Agg",
+        "OMP_NUM_THREADS": "1",  # also keeps OpenMP and OpenBLAS from starting threads, which fork cannot copy
+        "OPENBLAS_NUM_THREADS": "1",
+        "PYTHONHASHSEED": "1",
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
+
+
+class ForkServer:
+    """The grader's handle on one warm parent process."""
+
+    def __init__(self) -> None:
+        self.home = tempfile.mkdtemp(prefix="grader-warm-")
+        self.control, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        with open(os.path.join(self.home, "stderr.txt"), "wb") as stderr:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "grader.forkserver", str(theirs.fileno())],
+                pass_fds=[theirs.fileno()],
+                cwd=self.home,
+                env=_environment(self.home),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=stderr,
+            )
+        theirs.close()
+        self.lock = threading.Lock()
+        try:
+            self.threads = int(self._receive(STARTUP_SECONDS)["threads"])
+        except ForkServerError as error:
+            with open(os.path.join(self.home, "stderr.txt"), "rb") as stderr:
+                said = stderr.read()[-1500:].decode(errors="replace")
+            self.close()
+            raise ForkServerError(f"{error}: {said}") from None
+
+    def _receive(self, seconds: float) -> dict[str, Any]:
+        self.control.settimeout(seconds)
+        try:
+            data = self.control.recv(MESSAGE_BYTES)
+        except OSError as error:
+            raise ForkServerError(f"the warm parent did not answer ({error})") from None
+        if not data:
+            raise ForkServerError("the warm parent has stopped")
+        return json.loads(data)
+
+    def fork(self, workdir: str, memory_mb: int, run_as: str | None, events_fd: int) -> int:
+        """Fork a child that serves ``workdir/request.json`` and reports on ``events_fd``; return its pid."""
+        message = json.dumps({"fork": workdir, "memory_mb": memory_mb, "run_as": run_as}).encode()
+        with self.lock:
+            try:
+                socket.send_fds(self.control, [message], [events_fd])
+            except OSError as error:
+                raise ForkServerError(f"the warm parent is gone ({error})") from None
+            reply = self._receive(REPLY_SECONDS)
+        if "pid" not in reply:
+            raise ForkServerError(str(reply.get("error")))
+        return int(reply["pid"])
+
+    def reap(self, pid: int) -> None:
+        """Let the warm parent collect ``pid`` once its process group has been killed."""
+        with self.lock:
+            try:
+                self.control.send(json.dumps({"reap": pid}).encode())
+                self._receive(REPLY_SECONDS)
+            except (OSError, ForkServerError):
+                pass  # a dead parent has no zombies left to collect
+
+    def alive(self) -> bool:
+        """Whether the warm parent process is still running."""
+        return self.process.poll() is None
+
+    def close(self) -> None:
+        """Stop the warm parent: closing the socket ends its loop; its children die with it."""
+        self.control.close()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        shutil.rmtree(self.home, ignore_errors=True)
+
+
+_shared: ForkServer | None = None
+_shared_lock = threading.Lock()
+
+
+def shared() -> ForkServer:
+    """This process's warm parent, started on first use and again if it died."""
+    global _shared
+    with _shared_lock:
+        if _shared is None or not _shared.alive():
+            if _shared is not None:
+                _shared.close()
+            _shared = ForkServer()
+            atexit.register(_shared.close)
+        return _shared
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    """Ask Linux to kill this process when its parent dies, so no sandbox outlives the grader."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):
+        pass  # not Linux: the grader still kills every child's process group itself
+
+
+def _drop_privileges(user: str, workdir: str) -> None:
+    """Become ``user`` (given the work directory first), when the grader runs as root."""
+    import pwd
+
+    entry = pwd.getpwnam(user)
+    os.chown(workdir, entry.pw_uid, entry.pw_gid)
+    os.setgroups([])
+    os.setgid(entry.pw_gid)
+    os.setuid(entry.pw_uid)
+
+
+def _become_sandbox(control: socket.socket, message: dict[str, Any], events_fd: int) -> None:
+    """In the forked child: cut every tie to the grader, apply the limits, then serve the submission."""
+    from grader import sandbox_child
+
+    control.close()
+    os.setsid()
+    _die_with_parent()
+    limit = int(message["memory_mb"]) * 1024 * 1024
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    workdir = str(message["fork"])
+    os.chdir(workdir)
+    with open("request.json", encoding="utf-8") as handle:
+        request = json.load(handle)
+    os.remove("request.json")
+    if message.get("run_as"):
+        _drop_privileges(str(message["run_as"]), workdir)
+    os.environ["HOME"] = workdir
+    sandbox_child.serve(request, events_fd)
+
+
+def _fork(control: socket.socket, message: dict[str, Any], fds: list[int]) -> dict[str, Any]:
+    if len(fds) != 1:
+        for fd in fds:
+            os.close(fd)
+        return {"error": "a fork request needs exactly one event pipe"}
+    try:
+        pid = os.fork()
+    except OSError as error:
+        os.close(fds[0])
+        return {"error": f"fork failed: {error}"}
+    if pid == 0:
+        status = 1
+        try:
+            _become_sandbox(control, message, fds[0])
+            status = 0
+        finally:
+            os._exit(status)
+    os.close(fds[0])
+    return {"pid": pid}
+
+
+def _reap(pid: int) -> dict[str, Any]:
+    try:
+        os.waitpid(pid, 0)
+    except ChildProcessError:
+        pass
+    return {"reaped": pid}
+
+
+def main() -> None:
+    """Preload, say ready, then answer fork and reap requests until the grader closes the socket."""
+    control = socket.socket(fileno=int(sys.argv[1]))
+    for name in PRELOAD:
+        importlib.import_module(name)
+    threads = len(os.listdir("/proc/self/task")) if os.path.isdir("/proc/self/task") else threading.active_count()
+    control.send(json.dumps({"ready": True, "threads": threads}).encode())
+    while True:
+        data, fds, _flags, _address = socket.recv_fds(control, MESSAGE_BYTES, 1)
+        if not data:
+            return
+        message = json.loads(data)
+        reply = _fork(control, message, fds) if "fork" in message else _reap(int(message["reap"]))
+        control.send(json.dumps(reply).encode())
+
+
+if __name__ == "__main__":
+    main()
