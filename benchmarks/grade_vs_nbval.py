@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import resource
 import subprocess
@@ -30,6 +31,15 @@ WRONG = {  # one line of each solution replaced: backend.run for the sampler, a 
     ),
     "estimator-basics": ("return float(result[0].data.evs)", "return float(result[0].data.evs) + 0.01"),
 }
+
+
+def cpu_model() -> str:
+    """The processor's model name, as Linux reports it."""
+    try:
+        lines = Path("/proc/cpuinfo").read_text().splitlines()
+        return next(line.split(":", 1)[1].strip() for line in lines if line.startswith("model name"))
+    except (OSError, StopIteration):
+        return platform.processor() or platform.machine()
 
 
 def write_class(folder: Path, exercise: str, students: int) -> list[Path]:
@@ -57,11 +67,11 @@ def timed(command: list[str], cwd: Path) -> float:
     return time.perf_counter() - start
 
 
-def check_cell_latency(exercise: str) -> float:
-    """Seconds one check cell takes in a warm kernel (imports done), for the solution's first task."""
+def check_cell_latency(exercise: str) -> tuple[float, float]:
+    """Seconds of one check cell in a warm kernel, and the part of it that is the student's own task calls."""
     code = (
         "import json, time\n"
-        "from qiskit_ibm_runtime.fake_provider import FakeManilaV2\n"
+        "from grader.exercises import load_exercise\n"
         "from grader.notebook import run_checks\n"
         f"nb = json.load(open({str(ROOT / 'solutions' / (exercise + '.ipynb'))!r}))\n"
         "namespace = {}\n"
@@ -72,19 +82,28 @@ def check_cell_latency(exercise: str) -> float:
         f"run_checks({exercise!r}, namespace[task])\n"
         "start = time.perf_counter()\n"
         f"run_checks({exercise!r}, namespace[task])\n"
-        "print(time.perf_counter() - start)\n"
+        "whole = time.perf_counter() - start\n"
+        f"cases = load_exercise({exercise!r}).task(task).cases()\n"
+        "start = time.perf_counter()\n"
+        "for case in cases:\n"
+        "    namespace[task](*case.args)\n"
+        "print(whole, time.perf_counter() - start)\n"
     )
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
-    return float(done.stdout.strip().splitlines()[-1])
+    whole, own = map(float, done.stdout.strip().splitlines()[-1].split())
+    return whole, own
 
 
 def main() -> None:
     """Run both routes on the same class and print the figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--students", type=int, default=8, help="notebooks per exercise")
-    parser.add_argument("--workers", type=int, default=2, help="the grader's --workers")
+    parser.add_argument("--students", type=int, default=24, help="notebooks per exercise")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="the grader's --workers")
     args = parser.parse_args()
-    print(f"machine: {platform.processor() or platform.machine()}, Python {platform.python_version()}")
+    print(
+        f"machine: {cpu_model()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
+        f"grader --workers {args.workers}, nbval in one process as `pytest --nbval-lax` runs"
+    )
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch)
         for exercise in EXERCISES:
@@ -128,9 +147,13 @@ def main() -> None:
                 f"(scores {scores}), nbval-lax {nbval / len(paths):5.2f} s/notebook, "
                 f"grader/nbval throughput ×{nbval / grader:.2f}"
             )
-            print(f"{'':17} check-cell latency in a warm kernel: {check_cell_latency(exercise):.2f} s")
+            whole, own = check_cell_latency(exercise)
+            print(
+                f"{'':17} check cell in a warm kernel: {whole:.2f} s, of which the student's own task calls "
+                f"{own:.2f} s and the grader's checks {whole - own:.2f} s"
+            )
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    print(f"peak memory of one child process (grading process or kernel): {peak:.0f} MB")
+    print(f"peak resident memory of one process (grader, warm parent, sandbox or kernel): {peak:.0f} MB")
 
 
 if __name__ == "__main__":

@@ -11,6 +11,8 @@ from qiskit_ibm_runtime import SamplerV2 as RuntimeSamplerV2
 from qiskit_ibm_runtime.executor_estimator import Estimator as ClientEstimator
 from qiskit_ibm_runtime.executor_sampler import Sampler as ClientSampler
 
+from grader.simulators import grader_backend
+
 DEFAULT_SEED = 20261120
 
 
@@ -23,6 +25,7 @@ def _deprecated(factory: type, backend: Any, seed: int) -> Any:
 
 def trusted_sampler(primitive: str, backend: Any, seed: int) -> BaseSamplerV2:
     """A sampler of the kind named by ``primitive`` ("module.Class"), on ``backend``, seeded with ``seed``."""
+    backend = grader_backend(backend)
     if primitive.startswith("qiskit_ibm_runtime.executor_sampler."):
         sampler = ClientSampler(mode=backend)
         sampler.options.simulator.seed_simulator = seed
@@ -34,6 +37,7 @@ def trusted_sampler(primitive: str, backend: Any, seed: int) -> BaseSamplerV2:
 
 def trusted_estimator(primitive: str, backend: Any, seed: int) -> BaseEstimatorV2:
     """An estimator of the kind named by ``primitive`` ("module.Class"), on ``backend``, seeded with ``seed``."""
+    backend = grader_backend(backend)
     if primitive.startswith("qiskit_ibm_runtime.executor_estimator."):
         estimator = ClientEstimator(mode=backend)
         estimator.options.simulator.seed_simulator = seed

@@ -13,6 +13,7 @@ from grader.api_checks import isa_check, legacy_run_check, one_primitive_call
 from grader.estimator_checks import consistency_check, ideal_expectation, result_values, returned_value_check
 from grader.exercises import Case, Context, Exercise, Task
 from grader.results import CheckResult
+from grader.simulators import grader_backend
 from grader.trace import CallRecord, Trace
 
 CLIENT_SIDE = "qiskit_ibm_runtime.executor_estimator."
@@ -111,7 +112,7 @@ def sine_check(task: str, pub: EstimatorPub, theta: float) -> CheckResult:
 
 def rerun_client_value(pub: EstimatorPub, backend: Any, level: int, seed: int) -> tuple[float, float]:
     """Value and standard error of ``pub`` from a seeded client-side Estimator at resilience ``level``."""
-    estimator = ClientEstimator(mode=backend, options={"resilience_level": level})
+    estimator = ClientEstimator(mode=grader_backend(backend), options={"resilience_level": level})
     estimator.options.simulator.seed_simulator = seed
     data = estimator.run([pub]).result()[0].data
     return float(np.asarray(data.evs).reshape(-1)[0]), float(np.asarray(data.stds).reshape(-1)[0])

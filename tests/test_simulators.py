@@ -1,0 +1,49 @@
+"""The grader's cached backends and noise models change nothing but the time a re-run takes."""
+
+from __future__ import annotations
+
+from qiskit import QuantumCircuit
+from qiskit.transpiler import generate_preset_pass_manager
+from qiskit_aer.noise import NoiseModel
+from qiskit_ibm_runtime.executor_sampler import Sampler
+from qiskit_ibm_runtime.fake_provider import FakeBelemV2, FakeLimaV2
+
+from grader.primitives import trusted_sampler
+from grader.simulators import grader_backend
+
+SEED = 4242
+
+
+def test_one_backend_per_class_and_never_the_callers() -> None:
+    mine = FakeLimaV2()
+    assert grader_backend(mine) is grader_backend(FakeLimaV2()) is not mine
+    assert grader_backend(FakeBelemV2()) is not grader_backend(mine)
+    assert isinstance(grader_backend(mine), FakeLimaV2)
+
+
+def test_the_grader_backends_noise_model_is_built_once_and_equals_a_fresh_one() -> None:
+    backend = grader_backend(FakeBelemV2())
+    first = NoiseModel.from_backend(backend)
+    assert NoiseModel.from_backend(backend) is first
+    assert first == NoiseModel.from_backend(FakeBelemV2())
+
+
+def test_other_backends_still_get_a_noise_model_of_their_own() -> None:
+    grader_backend(FakeLimaV2())
+    student = FakeLimaV2()
+    assert NoiseModel.from_backend(student) is not NoiseModel.from_backend(student)
+
+
+def test_a_cached_re_run_gives_exactly_the_counts_of_an_uncached_one() -> None:
+    backend = FakeLimaV2()
+    circuit = QuantumCircuit(2)
+    circuit.h(0)
+    circuit.cx(0, 1)
+    circuit.measure_all()
+    isa = generate_preset_pass_manager(optimization_level=1, backend=backend, seed_transpiler=SEED).run(circuit)
+    primitive = f"{Sampler.__module__}.{Sampler.__name__}"
+    cached = [trusted_sampler(primitive, backend, SEED).run([isa], shots=999).result()[0].data.meas for _ in "ab"]
+    fresh = Sampler(mode=backend)
+    fresh.options.simulator.seed_simulator = SEED
+    uncached = fresh.run([isa], shots=999).result()[0].data.meas
+    assert cached[0].get_counts() == cached[1].get_counts() == uncached.get_counts()
