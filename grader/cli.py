@@ -1,18 +1,28 @@
-"""The command line: ``python -m grader grade PATH... --exercise ID --out DIR [options]``."""
+"""The command line: ``python -m grader grade PATH... --exercise ID --out DIR [options]``.
+
+Also ``gradescope --exercise ID --out FILE.zip`` (an autograder bundle) and ``classroom GRADES_JSON`` (points
+for GitHub Classroom).
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from pathlib import Path
 
+from grader.bundle import write_bundle
+from grader.classroom import classroom_result, notices, points, write_github_output
 from grader.discover import find_submissions
 from grader.exercises import load_exercise
 from grader.load import SubmissionError, load_submission
 from grader.pipeline import grade_all
 from grader.primitives import DEFAULT_SEED
 from grader.sandbox import Limits
+
+REQUIREMENTS = Path(__file__).resolve().parent.parent / "requirements.txt"
+"""The course's pinned requirements, next to the package in a checkout of the course."""
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -27,7 +37,64 @@ def _parser() -> argparse.ArgumentParser:
     grade.add_argument("--seed", type=int, default=DEFAULT_SEED, help="non-zero seed of the grader's re-runs")
     grade.add_argument("--memory", type=int, default=4096, help="memory limit of each submission's process (MB)")
     grade.add_argument("--checks", type=Path, help="folder of instructor-only exercise modules that replace ours")
+    grade.add_argument("--run-as", metavar="USER", help="run student code as this user (the grader must be root)")
+    bundle = commands.add_parser("gradescope", help="write a Gradescope autograder bundle (.zip) for one exercise")
+    bundle.add_argument("--exercise", required=True, help="exercise ID")
+    bundle.add_argument("--out", required=True, type=Path, help="the .zip file to write")
+    bundle.add_argument("--checks", type=Path, help="folder of instructor-only exercise modules to bundle")
+    bundle.add_argument("--timeout", type=float, default=60.0, help="seconds per notebook cell and per task call")
+    bundle.add_argument("--memory", type=int, default=4096, help="memory limit of the submission's process (MB)")
+    bundle.add_argument("--seed", type=int, default=DEFAULT_SEED, help="non-zero seed of the grader's re-runs")
+    bundle.add_argument("--requirements", type=Path, default=REQUIREMENTS, help="the course's pinned requirements")
+    classroom = commands.add_parser("classroom", help="report a grades.json to GitHub Classroom (in a workflow)")
+    classroom.add_argument("report", type=Path, metavar="GRADES_JSON")
+    classroom.add_argument("--github-output", type=Path, help="append `result=<base64 JSON>` to this step output file")
+    classroom.add_argument("--notice", action="store_true", help="also print the `Points X/Y` notices Classroom reads")
     return parser
+
+
+def _gradescope(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    if args.seed == 0 or args.timeout <= 0 or args.memory < 256:
+        parser.error("--seed must be non-zero, --timeout positive, --memory at least 256")
+    if not args.requirements.is_file():
+        parser.error(f"no such requirements file: {args.requirements}")
+    if args.checks and not args.checks.is_dir():
+        parser.error(f"no such folder: {args.checks}")
+    try:
+        names = write_bundle(
+            args.exercise, args.out, args.requirements, args.checks, args.timeout, args.memory, args.seed
+        )
+    except KeyError:
+        parser.error(f"unknown exercise {args.exercise!r}")
+    except Exception as error:  # noqa: BLE001 - an instructor's hidden-checks module that fails to load
+        parser.error(f"cannot load the checks of {args.exercise!r}: {type(error).__name__}: {error}")
+    print(f"{args.out}: {len(names)} files; upload it as the assignment's autograder")
+    return 0
+
+
+def _classroom(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    try:
+        result = classroom_result(json.loads(args.report.read_text(encoding="utf-8")))
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        parser.error(f"cannot read {args.report} as a grades.json report: {type(error).__name__}: {error}")
+    if args.github_output:
+        write_github_output(args.github_output, result)
+    total, maximum = points(result)
+    print(f"Points {total:g}/{maximum:g}")
+    for line in notices(result) if args.notice else []:
+        print(line)
+    return 0
+
+
+def _check_user(parser: argparse.ArgumentParser, user: str) -> None:
+    import pwd
+
+    if os.geteuid() != 0:
+        parser.error("--run-as needs the grader to run as root")
+    try:
+        pwd.getpwnam(user)
+    except KeyError:
+        parser.error(f"--run-as: no user named {user!r}")
 
 
 def _exercise_from_metadata(paths: list[Path]) -> str | None:
@@ -54,11 +121,17 @@ def main(argv: list[str] | None = None) -> int:
     """Run the command; 0 once every submission has its record, 2 for bad usage."""
     parser = _parser()
     args = parser.parse_args(argv)
+    if args.command == "gradescope":
+        return _gradescope(parser, args)
+    if args.command == "classroom":
+        return _classroom(parser, args)
     missing = [str(p) for p in [*args.paths, *([args.checks] if args.checks else [])] if not p.exists()]
     if missing:
         parser.error(f"no such file or folder: {', '.join(missing)}")
     if args.seed == 0 or args.timeout <= 0 or args.workers < 1 or args.memory < 256:
         parser.error("--seed must be non-zero, --timeout positive, --workers at least 1, --memory at least 256")
+    if args.run_as:
+        _check_user(parser, args.run_as)
     paths = find_submissions(args.paths)
     if not paths:
         parser.error("no .ipynb or .py submission found in the paths given")
@@ -76,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
         exercise,
         args.out,
         args.workers,
-        Limits(args.timeout, args.memory),
+        Limits(args.timeout, args.memory, args.run_as),
         args.seed,
         progress=_progress if sys.stderr.isatty() else None,
     )

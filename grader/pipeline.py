@@ -10,6 +10,7 @@ from pathlib import Path
 from grader.check import encode_args, grade_exercise
 from grader.exercises import Context, Exercise
 from grader.extract import extract_program
+from grader.fingerprints import fingerprint_submission
 from grader.load import SubmissionError, load_submission
 from grader.report import write_reports
 from grader.results import SubmissionRecord
@@ -47,7 +48,12 @@ def grade_submission(path: Path, exercise: Exercise, limits: Limits, seed: int) 
     tasks = grade_exercise(exercise, cases, sandbox, scan, context)  # 5. check
     notes = [f"cell {n}: {e}" for n, e in sorted(sandbox.cell_errors.items())]
     status = "timeout" if tasks and all(t.status == "timeout" for t in tasks) else "graded"
-    return record(status, "; ".join(notes)[:2000], tasks)
+    graded = record(status, "; ".join(notes)[:2000], tasks)
+    try:
+        graded.fingerprint = fingerprint_submission(program.cells, sandbox, task_names)  # for similarity.csv only
+    except Exception:  # noqa: BLE001 - a submission without a fingerprint is left out of the similarity report
+        graded.fingerprint = None
+    return graded
 
 
 def grade_all(

@@ -1,19 +1,20 @@
-"""Stage 6, report: grades.json, grades.csv and junit.xml, each written atomically."""
+"""Stage 6, report: grades.json, grades.csv and junit.xml, plus the class exports, each written atomically."""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
-import os
 import platform
-import tempfile
 import xml.etree.ElementTree as ET
 from importlib.metadata import version
 from pathlib import Path
 
+from grader.atomic import write_atomically
 from grader.exercises import Exercise
+from grader.exports import gradescope_files, item_analysis_csv, similarity_csv, similarity_md
 from grader.results import SubmissionRecord
+from grader.similarity import similar_pairs
 
 
 def environment() -> dict[str, str]:
@@ -24,19 +25,6 @@ def environment() -> dict[str, str]:
     }
 
 
-def write_atomically(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` so that readers see the old file or the whole new one, never a part."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
-            stream.write(text)
-        os.replace(temporary, path)
-    except BaseException:
-        os.unlink(temporary)
-        raise
-
-
 def grades_json(exercise: Exercise, records: list[SubmissionRecord]) -> str:
     """The report in the fixed JSON schema."""
     data = {"exercise": exercise.id, "environment": environment(), "submissions": [r.to_dict() for r in records]}
@@ -44,16 +32,20 @@ def grades_json(exercise: Exercise, records: list[SubmissionRecord]) -> str:
 
 
 def grades_csv(exercise: Exercise, records: list[SubmissionRecord]) -> str:
-    """A row per submission, a column per task plus the total, and a first row of points."""
+    """A row per submission, a column per task plus the total, timeout and error flags, and a first row of points."""
     names = [t.name for t in exercise.tasks]
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(["submission", "status", *names, "total", "message"])
-    writer.writerow(["points", "", *(t.points for t in exercise.tasks), sum(t.points for t in exercise.tasks), ""])
+    writer.writerow(["submission", "status", *names, "total", "message", "timed_out", "errored"])
+    points = [t.points for t in exercise.tasks]
+    writer.writerow(["points", "", *points, sum(points), "", "", ""])
     for record in records:
         scores = {t.task: t.score for t in record.tasks}
+        timed_out = record.status == "timeout" or any(t.status == "timeout" for t in record.tasks)
+        errored = record.status in {"ungradable", "crashed"} or any(t.status == "error" for t in record.tasks)
         writer.writerow(
             [record.submission, record.status, *(scores.get(n, 0.0) for n in names), record.score, record.message]
+            + [int(timed_out), int(errored)]
         )
     return buffer.getvalue()
 
@@ -84,7 +76,13 @@ def junit_xml(exercise: Exercise, records: list[SubmissionRecord]) -> str:
 
 
 def write_reports(out: Path, exercise: Exercise, records: list[SubmissionRecord]) -> None:
-    """Write the three reports into ``out``."""
+    """Write the three reports into ``out``, then the class exports (item analysis, similarity, Gradescope)."""
     write_atomically(out / "grades.json", grades_json(exercise, records))
     write_atomically(out / "grades.csv", grades_csv(exercise, records))
     write_atomically(out / "junit.xml", junit_xml(exercise, records))
+    write_atomically(out / "item_analysis.csv", item_analysis_csv(exercise, records))
+    pairs = similar_pairs(records)
+    write_atomically(out / "similarity.csv", similarity_csv(pairs))
+    write_atomically(out / "similarity.md", similarity_md(pairs))
+    for name, text in gradescope_files(exercise, records).items():
+        write_atomically(out / "gradescope" / name, text)

@@ -43,7 +43,11 @@ class SubmissionRecord:
     max_score: float
     message: str = ""
     tasks: list[TaskResult] = field(default_factory=list)
+    fingerprint: dict[str, list[str]] | None = field(default=None, repr=False, compare=False)
+    """Features of the circuits and code the submission ran, for the similarity report; never in grades.json."""
 
     def to_dict(self) -> dict[str, object]:
         """This record as JSON-ready data, in the report's schema."""
-        return {**asdict(self), "tasks": [t.to_dict() for t in self.tasks]}
+        data = asdict(self)
+        del data["fingerprint"]
+        return {**data, "tasks": [t.to_dict() for t in self.tasks]}
