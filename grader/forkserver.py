@@ -132,13 +132,10 @@ class ForkServer:
         return self.process.poll() is None
 
     def close(self) -> None:
-        """Stop the warm parent: closing the socket ends its loop; its children die with it."""
+        """Stop the warm parent; any child it still has dies with it."""
         self.control.close()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        self.process.kill()
+        self.process.wait()
         shutil.rmtree(self.home, ignore_errors=True)
 
 

@@ -8,15 +8,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import Any
 
-from grader.exercises import Context, load_exercise
+from grader.exercises import Case, Context, load_exercise
 from grader.primitives import DEFAULT_SEED
 from grader.recording import Recorder
 from grader.results import CheckResult
 from grader.statistics import NOTEBOOK_ALPHA
-from grader.trace import plain_value, trace_from_json, trace_of, trace_to_json
+from grader.trace import Trace, plain_value, trace_from_json, trace_of, trace_to_json
 
 
 def run_checks(exercise_id: str, function: Callable[..., Any], seed: int = DEFAULT_SEED) -> list[CheckResult]:
@@ -24,8 +25,8 @@ def run_checks(exercise_id: str, function: Callable[..., Any], seed: int = DEFAU
     exercise = load_exercise(exercise_id)
     task = exercise.task(function.__name__)
     context = Context(alpha=NOTEBOOK_ALPHA / max(1, exercise.statistical_tests), seed=seed)
-    results: list[CheckResult] = []
     cases = task.cases()
+    runs = []
     for case in cases:
         recorder = Recorder()
         with recorder as recording:
@@ -38,11 +39,15 @@ def run_checks(exercise_id: str, function: Callable[..., Any], seed: int = DEFAU
                 message = f"`{task.name}({case.label})` raised {type(error).__name__}: {error}"
                 return [CheckResult(f"{task.name}.runs", False, message)]
         trace = trace_from_json(json.loads(json.dumps(trace_to_json(trace_of(recording)))))
-        checks = task.check(case, json.loads(json.dumps(plain_value(returned))), trace, context)
-        if len(cases) > 1:
-            checks = [replace(c, message=f"[{case.label}] {c.message}") for c in checks]
-        results += checks
-    return results
+        runs.append((case, json.loads(json.dumps(plain_value(returned))), trace))
+
+    def checks_of(run: tuple[Case, Any, Trace]) -> list[CheckResult]:
+        checks = task.check(*run, context)
+        return [replace(c, message=f"[{run[0].label}] {c.message}") for c in checks] if len(cases) > 1 else checks
+
+    # The student's code ran one case at a time; the checks' seeded re-runs can share the cores.
+    with ThreadPoolExecutor(max_workers=max(1, len(runs))) as pool:
+        return [result for checks in pool.map(checks_of, runs) for result in checks]
 
 
 def check(exercise_id: str, function: Callable[..., Any]) -> None:
