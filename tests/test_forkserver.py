@@ -10,7 +10,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from grader import forkserver
+from grader import forkserver, simulators
 from grader.exercises import load_exercise
 from grader.pipeline import grade_submission
 from grader.primitives import DEFAULT_SEED
@@ -19,7 +19,7 @@ from grader.sandbox import Limits
 ROOT = Path(__file__).resolve().parent.parent
 
 REPORT_SELF = """
-import json, os, resource
+import json, os, resource, sys
 fds = set()
 for fd in os.listdir("/proc/self/fd"):
     try:
@@ -33,6 +33,7 @@ raise RuntimeError("REPORT" + json.dumps({
     "session_leader": os.getsid(0) == os.getpid(),
     "memory": resource.getrlimit(resource.RLIMIT_AS)[0],
     "threads": len(os.listdir("/proc/self/task")),
+    "noise_models": len(sys.modules["grader.simulators"]._models),
 }) + "END")
 """
 
@@ -58,6 +59,7 @@ def test_a_forked_child_is_cut_off_from_the_grader(tmp_path: Path) -> None:
     assert seen["home"] == seen["cwd"] and Path(seen["cwd"]).name.startswith("grader-")
     assert seen["session_leader"] and seen["threads"] >= 1
     assert seen["memory"] == 3000 * 1024 * 1024
+    assert seen["noise_models"] >= len(simulators.COURSE_BACKENDS)  # built once in the parent, before the fork
     assert not Path(seen["cwd"]).exists()  # its working directory is gone once graded
 
 

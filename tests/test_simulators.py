@@ -9,7 +9,7 @@ from qiskit_ibm_runtime.executor_sampler import Sampler
 from qiskit_ibm_runtime.fake_provider import FakeBelemV2, FakeLimaV2
 
 from grader.primitives import trusted_sampler
-from grader.simulators import grader_backend
+from grader.simulators import _build_noise_model, grader_backend
 
 SEED = 4242
 
@@ -21,17 +21,31 @@ def test_one_backend_per_class_and_never_the_callers() -> None:
     assert isinstance(grader_backend(mine), FakeLimaV2)
 
 
-def test_the_grader_backends_noise_model_is_built_once_and_equals_a_fresh_one() -> None:
+def test_the_grader_backends_share_one_noise_model_equal_to_a_fresh_one() -> None:
     backend = grader_backend(FakeBelemV2())
     first = NoiseModel.from_backend(backend)
     assert NoiseModel.from_backend(backend) is first
-    assert first == NoiseModel.from_backend(FakeBelemV2())
+    assert first == _build_noise_model(NoiseModel, FakeBelemV2())
 
 
-def test_other_backends_still_get_a_noise_model_of_their_own() -> None:
+def test_other_backends_get_a_copy_they_may_change() -> None:
     grader_backend(FakeLimaV2())
     student = FakeLimaV2()
-    assert NoiseModel.from_backend(student) is not NoiseModel.from_backend(student)
+    mine = NoiseModel.from_backend(student)
+    assert mine is not NoiseModel.from_backend(student) and mine == NoiseModel.from_backend(student)
+    mine.add_all_qubit_readout_error([[0.5, 0.5], [0.5, 0.5]])
+    assert NoiseModel.from_backend(student) != mine
+
+
+def test_a_backend_whose_errors_changed_gets_a_model_of_its_own() -> None:
+    grader_backend(FakeLimaV2())
+    changed = FakeLimaV2()
+    before = NoiseModel.from_backend(changed)
+    properties = changed.target["cx"][(0, 1)]
+    properties.error = 0.25
+    changed.target.update_instruction_properties("cx", (0, 1), properties)
+    after = NoiseModel.from_backend(changed)
+    assert after != before and after == _build_noise_model(NoiseModel, changed)
 
 
 def test_a_cached_re_run_gives_exactly_the_counts_of_an_uncached_one() -> None:
