@@ -1,10 +1,10 @@
 """Grading throughput: `python -m grader grade` against `pytest --nbval-lax` on the same student notebooks.
 
-    python benchmarks/grade_vs_nbval.py [--students 8] [--workers 2]
+    python benchmarks/grade_vs_nbval.py [--students 30] [--workers CORES]
 
 Writes N realistic notebooks per exercise (sampler-basics and estimator-basics: correct ones, untouched ones and
 wrong ones, in turn), grades them both ways in this run, and prints seconds per notebook, the ratio, the
-latency of one check cell in a warm kernel, and the peak memory of a grading process.
+latency of one check cell in a warm kernel, and the peak resident memory of one process.
 """
 
 from __future__ import annotations
@@ -60,6 +60,12 @@ def write_class(folder: Path, exercise: str, students: int) -> list[Path]:
     return paths
 
 
+def grade_command(path: Path, exercise: str, out: Path, workers: int) -> list[str]:
+    """The batch grader's command line for ``path``."""
+    command = [sys.executable, "-m", "grader", "grade", str(path), "--exercise", exercise, "--out", str(out)]
+    return [*command, "--workers", str(workers)]
+
+
 def timed(command: list[str], cwd: Path) -> float:
     """Wall-clock seconds of ``command``."""
     start = time.perf_counter()
@@ -97,7 +103,7 @@ def check_cell_latency(exercise: str) -> tuple[float, float]:
 def main() -> None:
     """Run both routes on the same class and print the figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--students", type=int, default=24, help="notebooks per exercise")
+    parser.add_argument("--students", type=int, default=30, help="notebooks per exercise")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="the grader's --workers")
     args = parser.parse_args()
     print(
@@ -108,22 +114,8 @@ def main() -> None:
         folder = Path(scratch)
         for exercise in EXERCISES:
             paths = write_class(folder / exercise, exercise, args.students)
-            grader = timed(
-                [
-                    sys.executable,
-                    "-m",
-                    "grader",
-                    "grade",
-                    str(folder / exercise),
-                    "--exercise",
-                    exercise,
-                    "--out",
-                    str(folder / f"{exercise}-out"),
-                    "--workers",
-                    str(args.workers),
-                ],
-                ROOT,
-            )
+            grader = timed(grade_command(folder / exercise, exercise, folder / f"{exercise}-out", args.workers), ROOT)
+            startup = timed(grade_command(paths[0], exercise, folder / f"{exercise}-one", args.workers), ROOT)
             nbval = timed(
                 [
                     sys.executable,
@@ -147,6 +139,7 @@ def main() -> None:
                 f"(scores {scores}), nbval-lax {nbval / len(paths):5.2f} s/notebook, "
                 f"grader/nbval throughput ×{nbval / grader:.2f}"
             )
+            print(f"{'':17} the grader on one notebook (its start-up included): {startup:.2f} s")
             whole, own = check_cell_latency(exercise)
             print(
                 f"{'':17} check cell in a warm kernel: {whole:.2f} s, of which the student's own task calls "
