@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 from pathlib import Path
 
-import pytest
 import yaml
 
 
@@ -18,18 +15,6 @@ def toc_files(root: Path) -> list[str]:
     for part in toc["parts"]:
         files += [chapter["file"] for chapter in part["chapters"]]
     return files
-
-
-@pytest.fixture(scope="module")
-def html(root: Path) -> Path:
-    """Build the book as CI does (-W -n --keep-going) and return the HTML folder."""
-    command = [str(Path(sys.executable).parent / "jupyter-book"), "build", ".", "-W", "-n", "--keep-going"]
-    build = subprocess.run(command, cwd=root, capture_output=True, text=True, timeout=3000)
-    if build.returncode != 0:
-        reports = sorted((root / "_build/html/reports").glob("**/*.err.log"))
-        details = "\n".join(p.read_text()[-3000:] for p in reports)
-        pytest.fail(f"jupyter-book build failed:\n{build.stdout[-6000:]}\n{build.stderr[-3000:]}\n{details}")
-    return root / "_build" / "html"
 
 
 def test_every_toc_page_is_built(root: Path, html: Path) -> None:

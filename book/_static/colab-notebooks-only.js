@@ -1,0 +1,15 @@
+// sphinx-book-theme offers Colab on every page, but Colab opens notebooks only: on a chapter, whose source is
+// MyST Markdown, its link fails. Remove the Colab entry wherever it does not point at an .ipynb file.
+function removeColabForNonNotebooks() {
+  for (const link of document.querySelectorAll('.dropdown-launch-buttons a[href*="colab.research.google.com"]')) {
+    if (!new URL(link.href).pathname.endsWith(".ipynb")) {
+      (link.closest("li") || link).remove();
+    }
+  }
+}
+
+if (document.readyState === "loading") {
+  document.addEventListener("DOMContentLoaded", removeColabForNonNotebooks);
+} else {
+  removeColabForNonNotebooks();
+}
