@@ -57,7 +57,8 @@ class ForkServerError(RuntimeError):
 
 
 def _environment(home: str) -> dict[str, str]:
-    keep = {k: v for k, v in os.environ.items() if k in {"PATH", "LANG", "LC_ALL", "VIRTUAL_ENV", "TZ"}}
+    kept = {"PATH", "LANG", "LC_ALL", "VIRTUAL_ENV", "TZ", "PYTHONWARNINGS"}
+    keep = {k: v for k, v in os.environ.items() if k in kept}
     return {
         **keep,
         "HOME": home,
