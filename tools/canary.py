@@ -1,24 +1,28 @@
 """Run the course on the newest qiskit, qiskit-ibm-runtime and qiskit-aer, and list what breaks.
 
     python tools/canary.py [--pre] [--venv DIR] [--report FILE] [--current-env] [--exercise ID ...] [--skip-book]
+                           [--expected FILE]
 
 In a fresh virtual environment (DIR, or one under the output folder) it installs requirements.txt without the three
 Qiskit pins, upgrades those three (with --pre, to pre-releases too), builds the book with every page's kernel
-turning DeprecationWarning into an error, and grades every solution notebook with the grader under
-PYTHONWARNINGS=error::DeprecationWarning; a solution must score full marks. It writes a Markdown report (FILE) and
-its JSON twin, and exits with 1 when a page or an exercise breaks. --current-env skips the install and uses the
-Python running this script.
+turning DeprecationWarning into an error, and grades every solution notebook with the grader under the same
+PYTHONWARNINGS; a solution must score full marks. The deprecations the course shows on purpose, listed in
+tools/canary_expected.toml, are let through: the report says where each was seen and flags those that no longer
+appear. It writes a Markdown report (FILE) and its JSON twin, and exits with 1 when a page or an exercise breaks.
+--current-env skips the install and uses the Python running this script.
 """
 
 from __future__ import annotations
 
 import argparse
+import fnmatch
 import json
 import os
 import re
 import subprocess
 import sys
 import tempfile
+import tomllib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -27,6 +31,20 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 MOVING = ("qiskit", "qiskit-ibm-runtime", "qiskit-aer")
 WARNINGS_AS_ERRORS = "error::DeprecationWarning"
+EXPECTED = ROOT / "tools" / "canary_expected.toml"
+
+
+@dataclass(frozen=True)
+class ExpectedDeprecation:
+    """A DeprecationWarning the course shows on purpose: the start of its message, where it shows, and why."""
+
+    message: str
+    where: tuple[str, ...]
+    why: str
+
+    def matches(self, text: str) -> bool:
+        """Whether a warning's message starts with this one, ignoring case (as PYTHONWARNINGS compares them)."""
+        return text.lower().startswith(self.message.lower())
 
 
 @dataclass
@@ -38,11 +56,31 @@ class Report:
     book_built: bool = True
     broken_pages: list[dict[str, str]] = field(default_factory=list)
     broken_exercises: list[dict[str, object]] = field(default_factory=list)
+    expected: list[dict[str, object]] = field(default_factory=list)
 
     @property
     def broken(self) -> bool:
         """Whether anything broke."""
         return bool(self.broken_pages or self.broken_exercises)
+
+
+def load_expected(path: Path, root: Path = ROOT) -> list[ExpectedDeprecation]:
+    """The expected deprecations listed in `path`, checked for what PYTHONWARNINGS can carry and for stale places."""
+    expected = []
+    for entry in tomllib.loads(path.read_text()).get("deprecation", []):
+        message = str(entry["message"])
+        if not message or message != message.strip() or any(sign in message for sign in ",:"):
+            raise ValueError(f"{path.name}: {message!r} must be non-empty, unpadded, without commas or colons")
+        missing = [place for place in entry["where"] if not (root / place).is_file()]
+        if missing:
+            raise ValueError(f"{path.name}: {message!r} lists places that do not exist: {missing}")
+        expected.append(ExpectedDeprecation(message, tuple(entry["where"]), " ".join(str(entry["why"]).split())))
+    return expected
+
+
+def warning_filters(expected: list[ExpectedDeprecation]) -> str:
+    """PYTHONWARNINGS that makes DeprecationWarning an error, except the expected ones (later entries win)."""
+    return ",".join([WARNINGS_AS_ERRORS, *(f"default:{item.message}:DeprecationWarning" for item in expected)])
 
 
 def run(command: list[str], **kwargs: object) -> subprocess.CompletedProcess[str]:
@@ -89,8 +127,8 @@ def installed_versions(python: Path) -> dict[str, str]:
     return json.loads(subprocess.run([str(python), "-c", code], capture_output=True, text=True, check=True).stdout)
 
 
-def strict_kernel(python: Path, jupyter_path: Path) -> Path:
-    """Write a `python3` kernel spec whose kernels turn DeprecationWarning into an error; return its JUPYTER_PATH.
+def strict_kernel(python: Path, jupyter_path: Path, filters: str = WARNINGS_AS_ERRORS) -> Path:
+    """Write a `python3` kernel spec whose kernels run with PYTHONWARNINGS=`filters`; return its JUPYTER_PATH.
 
     Only the pages' kernels get the setting: Sphinx and Jupyter Book themselves use deprecated APIs of their own
     dependencies, and the canary is about the course's code.
@@ -101,7 +139,7 @@ def strict_kernel(python: Path, jupyter_path: Path) -> Path:
         "argv": [str(python), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
         "display_name": "Python 3 (canary)",
         "language": "python",
-        "env": {"PYTHONWARNINGS": WARNINGS_AS_ERRORS},
+        "env": {"PYTHONWARNINGS": filters},
     }
     (spec / "kernel.json").write_text(json.dumps(kernel, indent=1))
     return jupyter_path
@@ -120,10 +158,10 @@ def canary_config(book: Path, out: Path) -> Path:
     return path
 
 
-def build_book(python: Path, book: Path, out: Path) -> tuple[int, str]:
+def build_book(python: Path, book: Path, out: Path, filters: str = WARNINGS_AS_ERRORS) -> tuple[int, str]:
     """Build `book` into `out` with strict kernels and a fresh execution cache; return the status and the log."""
     out.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "JUPYTER_PATH": str(strict_kernel(python, out / "jupyter"))}
+    env = {**os.environ, "JUPYTER_PATH": str(strict_kernel(python, out / "jupyter", filters))}
     command = [str(python.parent / "jupyter-book"), "build", str(book), "--config", str(canary_config(book, out))]
     built = run([*command, "--path-output", str(out), "--keep-going"], cwd=book, env=env, timeout=7200)
     log = built.stdout + built.stderr
@@ -146,9 +184,53 @@ def broken_pages(html: Path, returncode: int, log: str) -> list[dict[str, str]]:
     return broken
 
 
-def grade(python: Path, notebook: Path, exercise: str, out: Path) -> dict[str, object]:
-    """Grade one notebook with the course's grader under warnings-as-errors; return its grades.json record."""
-    env = {**os.environ, "PYTHONWARNINGS": WARNINGS_AS_ERRORS}
+def shown_deprecations(executed: Path, skipped: list[str]) -> dict[str, list[str]]:
+    """The DeprecationWarning messages each executed page printed, by page (its path without suffix).
+
+    `executed` is the build's `jupyter_execute` folder; pages matching `skipped` (the config's execute
+    exclude_patterns) keep stored outputs, so they say nothing about this run.
+    """
+    shown: dict[str, list[str]] = {}
+    for notebook in sorted(executed.glob("**/*.ipynb")):
+        relative = notebook.relative_to(executed)
+        if any(fnmatch.fnmatch(relative.as_posix(), pattern) for pattern in skipped):
+            continue
+        streams = [
+            "".join(output["text"]) if isinstance(output["text"], list) else output["text"]
+            for cell in json.loads(notebook.read_text())["cells"]
+            for output in cell.get("outputs", [])
+            if output.get("output_type") == "stream" and output.get("name") == "stderr"
+        ]
+        messages = re.findall(r"\bDeprecationWarning: (.+)$", "\n".join(streams), flags=re.M)
+        shown[relative.with_suffix("").as_posix()] = messages
+    return shown
+
+
+def expected_seen(expected: list[ExpectedDeprecation], shown: dict[str, list[str]]) -> list[dict[str, object]]:
+    """For each expected deprecation: the pages that showed it, and how that differs from the pages it lists."""
+    lines = []
+    for item in expected:
+        seen = sorted(page for page, messages in shown.items() if any(item.matches(text) for text in messages))
+        listed = {Path(place).with_suffix("").as_posix() for place in item.where}
+        checked = sorted(listed & shown.keys())
+        status = "seen" if seen else "no longer seen: remove it" if checked else "not checked"
+        lines.append(
+            {
+                "message": item.message,
+                "status": status,
+                "seen_on": seen,
+                "listed_but_not_seen_on": [page for page in checked if page not in seen],
+                "seen_but_not_listed_on": [page for page in seen if page not in listed],
+            }
+        )
+    return lines
+
+
+def grade(
+    python: Path, notebook: Path, exercise: str, out: Path, filters: str = WARNINGS_AS_ERRORS
+) -> dict[str, object]:
+    """Grade one notebook with the course's grader under PYTHONWARNINGS=`filters`; return its grades.json record."""
+    env = {**os.environ, "PYTHONWARNINGS": filters}
     command = [str(python), "-m", "grader", "grade", str(notebook), "--exercise", exercise, "--out", str(out)]
     graded = run(command, cwd=ROOT, env=env, timeout=3600)
     grades = out / "grades.json"
@@ -191,6 +273,17 @@ def markdown(report: Report) -> str:
         lines += [f"  - {problem}" for problem in item["problems"]]  # type: ignore[attr-defined]
     if not report.broken_exercises:
         lines.append("None.")
+    lines += ["", f"## Expected deprecations ({len(report.expected)})", ""]
+    lines += ["Shown on purpose and let through (`tools/canary_expected.toml`); the grading lets them through too.", ""]
+    if not report.book_built:
+        lines += ["The book was not built (--skip-book), so no page was looked at.", ""]
+    for item in report.expected:
+        pages: list[str] = item["seen_on"]  # type: ignore[assignment]
+        lines.append(f"- `{item['message']}`: " + (f"seen on {len(pages)} page(s)" if pages else f"{item['status']}"))
+        for key in ("listed_but_not_seen_on", "seen_but_not_listed_on"):
+            if item[key]:
+                places = ", ".join(f"`{page}`" for page in item[key])  # type: ignore[attr-defined]
+                lines.append(f"  - {key.replace('_', ' ')}: {places}")
     return "\n".join(lines) + "\n"
 
 
@@ -211,6 +304,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--current-env", action="store_true", help="use this Python's packages, install nothing")
     parser.add_argument("--exercise", action="append", help="grade only these exercises (repeatable)")
     parser.add_argument("--skip-book", action="store_true", help="do not build the book")
+    parser.add_argument("--expected", type=Path, default=EXPECTED, help="deprecations shown on purpose (TOML)")
     return parser.parse_args(argv)
 
 
@@ -218,15 +312,21 @@ def main(argv: list[str] | None = None) -> int:
     """Run the canary and return the exit status: 1 when something broke."""
     args = parse_args(argv)
     out = (args.out or Path(tempfile.mkdtemp(prefix="canary-"))).resolve()
+    expected = load_expected(args.expected.resolve())
+    filters = warning_filters(expected)
     python = Path(sys.executable) if args.current_env else make_environment(args.venv or out / "venv", args.pre)
     report = Report(versions=installed_versions(python), pre=args.pre, book_built=not args.skip_book)
     print("canary running on", ", ".join(f"{k} {v}" for k, v in report.versions.items()), flush=True)
+    shown: dict[str, list[str]] = {}
     if not args.skip_book:
-        status, log = build_book(python, ROOT, out / "book")
+        status, log = build_book(python, ROOT, out / "book", filters)
         report.broken_pages = broken_pages(out / "book" / "_build" / "html", status, log)
+        skipped = yaml.safe_load((ROOT / "_config.yml").read_text())["execute"].get("exclude_patterns", [])
+        shown = shown_deprecations(out / "book" / "_build" / "jupyter_execute", skipped)
+    report.expected = expected_seen(expected, shown)
     exercises = args.exercise or sorted(p.stem for p in (ROOT / "solutions").glob("*.ipynb"))
     for exercise in exercises:
-        record = grade(python, ROOT / "solutions" / f"{exercise}.ipynb", exercise, out / "grades" / exercise)
+        record = grade(python, ROOT / "solutions" / f"{exercise}.ipynb", exercise, out / "grades" / exercise, filters)
         if (line := short_of_full_marks(exercise, record)) is not None:
             report.broken_exercises.append(line)
     write_report(report, args.report.resolve())
