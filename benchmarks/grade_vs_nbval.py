@@ -139,7 +139,11 @@ def main() -> None:
                 f"(scores {scores}), nbval-lax {nbval / len(paths):5.2f} s/notebook, "
                 f"grader/nbval throughput ×{nbval / grader:.2f}"
             )
-            print(f"{'':17} the grader on one notebook (its start-up included): {startup:.2f} s")
+            steady = (grader - startup) / (len(paths) - 1)
+            print(
+                f"{'':17} the grader on one notebook, start-up included: {startup:.2f} s; each further notebook "
+                f"{steady:.2f} s, ×{nbval / len(paths) / steady:.1f} nbval's throughput once started"
+            )
             whole, own = check_cell_latency(exercise)
             print(
                 f"{'':17} check cell in a warm kernel: {whole:.2f} s, of which the student's own task calls "

@@ -1,27 +1,32 @@
 """Noise models built once per backend content, and the grader's own fake backends, one instance per class.
 
 The client-side primitives and `AerSimulator.from_backend` rebuild a noise model from the backend's properties on
-every job (about 0.2 s for a 5-qubit fake backend). `NoiseModel.from_backend` is a pure function of what it reads
-from the backend (its target's errors and durations, its qubits' T1, T2 and frequency, its gate names and dt), so
-once `install()` has run it answers from a cache keyed by exactly that content. A backend whose content changed
-gets a model of its own. Callers get a copy, since a student may change the model they are given; the grader's
-own backends, which never reach student code, share theirs.
+every job, and a fake backend builds one for its first `run` (about 0.2 s each for 5 qubits). Both builders are
+pure functions of what they read from the backend: `NoiseModel.from_backend` its target's errors and durations,
+its qubits' T1, T2 and frequency, its gate names and dt; a fake backend's own builder its properties snapshot,
+basis gates, size and dt. Once `install()` has run, both answer from a cache keyed by exactly that content, so a
+backend whose content changed gets a model of its own. Callers get a copy, since a student may change the model
+they are given; the grader's own backends, which never reach student code, share theirs.
 """
 
 from __future__ import annotations
 
 import copy
+import json
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from qiskit_aer.noise import NoiseModel
 from qiskit_ibm_runtime import fake_provider
+from qiskit_ibm_runtime.fake_provider.fake_backend import FakeBackendV2
 
 COURSE_BACKENDS = ("FakeBelemV2", "FakeLimaV2", "FakeManilaV2", "FakeNairobiV2", "FakeQuitoV2")
 """The fake backends the exercises use, whose noise models the sandbox's warm parent builds before it forks."""
 MAX_CACHED = 64
 
 _build_noise_model = NoiseModel.from_backend.__func__  # type: ignore[attr-defined]
+_build_fake_noise_model = FakeBackendV2._get_noise_model_from_backend_v2
 _models: dict[tuple[Any, ...], NoiseModel] = {}
 _grader_backends: dict[str, Any] = {}
 _lock = threading.Lock()
@@ -41,14 +46,22 @@ def content_key(backend: Any) -> tuple[Any, ...] | None:
     return (*kind, tuple(backend.operation_names), backend.dt, target.num_qubits, tuple(instructions), qubits)
 
 
-def _noise_model(cls: type, backend: Any, **options: Any) -> NoiseModel:
-    key = None if options else content_key(backend)
+def fake_content_key(backend: FakeBackendV2) -> tuple[Any, ...]:
+    """Everything a fake backend's own noise-model builder reads from it, as a hashable key."""
+    if backend._props_dict is None:
+        backend._set_props_dict_from_json()
+    snapshot = json.dumps(backend._props_dict, sort_keys=True, default=str)
+    kind = (type(backend).__module__, type(backend).__qualname__)
+    return (*kind, snapshot, tuple(backend.configuration().basis_gates), backend.num_qubits, backend.dt)
+
+
+def _cached(key: tuple[Any, ...] | None, build: Callable[[], NoiseModel], backend: Any) -> NoiseModel:
     if key is None:
-        return _build_noise_model(cls, backend, **options)
+        return build()
     with _lock:
         model = _models.get(key)
     if model is None:
-        model = _build_noise_model(cls, backend)
+        model = build()
         with _lock:
             if len(_models) >= MAX_CACHED:
                 _models.clear()
@@ -56,11 +69,24 @@ def _noise_model(cls: type, backend: Any, **options: Any) -> NoiseModel:
     return model if any(backend is b for b in _grader_backends.values()) else copy.deepcopy(model)
 
 
+def _noise_model(cls: type, backend: Any, **options: Any) -> NoiseModel:
+    key = None if options else content_key(backend)
+    return _cached(key, lambda: _build_noise_model(cls, backend, **options), backend)
+
+
+def _fake_noise_model(backend: FakeBackendV2, **options: Any) -> NoiseModel:
+    key = None if options else fake_content_key(backend)
+    return _cached(key, lambda: _build_fake_noise_model(backend, **options), backend)
+
+
 def install(warm: tuple[str, ...] = ()) -> None:
-    """Answer `NoiseModel.from_backend` from the cache in this process, first building the models of ``warm``."""
+    """Answer both noise-model builders from the cache in this process, first building the models of ``warm``."""
     NoiseModel.from_backend = classmethod(_noise_model)  # type: ignore[method-assign]
+    FakeBackendV2._get_noise_model_from_backend_v2 = _fake_noise_model  # type: ignore[method-assign]
     for name in warm:
-        NoiseModel.from_backend(getattr(fake_provider, name)())
+        backend = getattr(fake_provider, name)()
+        NoiseModel.from_backend(backend)
+        backend._get_noise_model_from_backend_v2()
 
 
 def grader_backend(backend: Any) -> Any:

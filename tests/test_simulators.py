@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from types import MethodType
+
 from qiskit import QuantumCircuit
 from qiskit.transpiler import generate_preset_pass_manager
 from qiskit_aer.noise import NoiseModel
 from qiskit_ibm_runtime.executor_sampler import Sampler
-from qiskit_ibm_runtime.fake_provider import FakeBelemV2, FakeLimaV2
+from qiskit_ibm_runtime.fake_provider import FakeBelemV2, FakeLimaV2, FakeQuitoV2
 
 from grader.primitives import trusted_sampler
-from grader.simulators import _build_noise_model, grader_backend
+from grader.simulators import _build_fake_noise_model, _build_noise_model, grader_backend, install
 
 SEED = 4242
 
@@ -61,3 +63,26 @@ def test_a_cached_re_run_gives_exactly_the_counts_of_an_uncached_one() -> None:
     fresh.options.simulator.seed_simulator = SEED
     uncached = fresh.run([isa], shots=999).result()[0].data.meas
     assert cached[0].get_counts() == cached[1].get_counts() == uncached.get_counts()
+
+
+def test_a_fake_backends_own_noise_model_is_cached_by_content_and_copied() -> None:
+    install()
+    first, second = FakeQuitoV2(), FakeQuitoV2()
+    model = first._get_noise_model_from_backend_v2()
+    assert model == second._get_noise_model_from_backend_v2() == _build_fake_noise_model(FakeQuitoV2())
+    assert model is not second._get_noise_model_from_backend_v2()
+    second._props_dict["qubits"][0][0]["value"] *= 2  # T1 of qubit 0
+    assert second._get_noise_model_from_backend_v2() == _build_fake_noise_model(second) != model
+
+
+def test_backend_run_counts_are_the_same_with_the_cache() -> None:
+    install()
+    circuit = QuantumCircuit(2)
+    circuit.h(0)
+    circuit.cx(0, 1)
+    circuit.measure_all()
+    cached, uncached = FakeQuitoV2(), FakeQuitoV2()
+    isa = generate_preset_pass_manager(optimization_level=1, backend=cached, seed_transpiler=SEED).run(circuit)
+    uncached._get_noise_model_from_backend_v2 = MethodType(_build_fake_noise_model, uncached)  # the library's own
+    counts = [b.run(isa, shots=999, seed_simulator=SEED).result().get_counts() for b in (cached, uncached)]
+    assert counts[0] == counts[1]
