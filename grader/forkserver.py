@@ -2,9 +2,10 @@
 
 Started by `grader.sandbox` as ``python -m grader.forkserver FD`` with a clean environment; FD is its end of a
 Unix socket pair. The grader sends small JSON messages on it: ``{"fork": WORKDIR, "memory_mb": N, "run_as": USER}``
-with the write end of an event pipe attached, answered by ``{"pid": PID}``; and ``{"reap": PID}``, answered by
-``{"reaped": PID}``, once the grader has killed that child's process group. Nothing from a child comes back this
-way: children close the socket before any student code runs and report only through their event pipe.
+with the write end of an event pipe attached, answered by ``{"pid": PID}``; ``{"reap": PID}``, answered by
+``{"reaped": PID}``, once the grader has killed that child's process group; and ``{"status": true}``, answered by
+how many of its idle-time warm-ups (noise models, see `grader.simulators`) it has done. Nothing from a child comes
+back this way: children close the socket before any student code runs and report only through their event pipe.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import importlib
 import json
 import os
 import resource
+import select
 import shutil
 import signal
 import socket
@@ -128,6 +130,12 @@ class ForkServer:
             except (OSError, ForkServerError):
                 pass  # a dead parent has no zombies left to collect
 
+    def status(self) -> dict[str, Any]:
+        """How far the warm parent has got with building noise models while idle."""
+        with self.lock:
+            self.control.send(json.dumps({"status": True}).encode())
+            return self._receive(REPLY_SECONDS)
+
     def alive(self) -> bool:
         """Whether the warm parent process is still running."""
         return self.process.poll() is None
@@ -229,21 +237,32 @@ def _reap(pid: int) -> dict[str, Any]:
 
 
 def main() -> None:
-    """Preload and build the course's noise models, say ready, then answer requests until the socket closes."""
+    """Preload, say ready, then answer requests until the socket closes, building noise models while idle."""
     control = socket.socket(fileno=int(sys.argv[1]))
     for name in PRELOAD:
         importlib.import_module(name)
     from grader import simulators
 
-    simulators.install(warm=simulators.COURSE_BACKENDS)
+    simulators.install()
+    warm_ups = simulators.warm_ups(simulators.COURSE_BACKENDS)
+    done = 0
     threads = len(os.listdir("/proc/self/task")) if os.path.isdir("/proc/self/task") else threading.active_count()
     control.send(json.dumps({"ready": True, "threads": threads}).encode())
     while True:
+        if done < len(warm_ups) and not select.select([control], [], [], 0)[0]:
+            warm_ups[done]()  # children forked from now on start with this model built
+            done += 1
+            continue
         data, fds, _flags, _address = socket.recv_fds(control, MESSAGE_BYTES, 1)
         if not data:
             return
         message = json.loads(data)
-        reply = _fork(control, message, fds) if "fork" in message else _reap(int(message["reap"]))
+        if "fork" in message:
+            reply = _fork(control, message, fds)
+        elif "reap" in message:
+            reply = _reap(int(message["reap"]))
+        else:
+            reply = {"warmed": done, "warm_ups": len(warm_ups)}
         control.send(json.dumps(reply).encode())
 
 

@@ -79,14 +79,22 @@ def _fake_noise_model(backend: FakeBackendV2, **options: Any) -> NoiseModel:
     return _cached(key, lambda: _build_fake_noise_model(backend, **options), backend)
 
 
-def install(warm: tuple[str, ...] = ()) -> None:
-    """Answer both noise-model builders from the cache in this process, first building the models of ``warm``."""
+def install() -> None:
+    """Answer both noise-model builders from the cache in this process."""
     NoiseModel.from_backend = classmethod(_noise_model)  # type: ignore[method-assign]
     FakeBackendV2._get_noise_model_from_backend_v2 = _fake_noise_model  # type: ignore[method-assign]
-    for name in warm:
-        backend = getattr(fake_provider, name)()
-        NoiseModel.from_backend(backend)
-        backend._get_noise_model_from_backend_v2()
+
+
+def warm_ups(names: tuple[str, ...]) -> list[Callable[[], object]]:
+    """Steps that fill the cache with both noise models of each fake backend in ``names``, one model a step."""
+    return [
+        step
+        for name in names
+        for step in (
+            lambda name=name: NoiseModel.from_backend(getattr(fake_provider, name)()),
+            lambda name=name: getattr(fake_provider, name)()._get_noise_model_from_backend_v2(),
+        )
+    ]
 
 
 def grader_backend(backend: Any) -> Any:
