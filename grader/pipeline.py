@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 
 from grader.check import encode_args, grade_exercise
@@ -16,6 +17,7 @@ from grader.report import write_reports
 from grader.results import SubmissionRecord
 from grader.sandbox import Limits, run_isolated
 from grader.scan import scan_cells
+from grader.simulators import grader_backend
 from grader.statistics import NOTEBOOK_ALPHA
 
 
@@ -39,7 +41,11 @@ def grade_submission(path: Path, exercise: Exercise, limits: Limits, seed: int) 
     if not program.functions & set(task_names):
         return record("ungradable", f"Not graded: no function named {' or '.join(task_names)} is defined.")
     scan = scan_cells(program.cells)  # 3. scan
-    cases = {task.name: task.cases_for(batch=True) for task in exercise.tasks}
+    # The student's process builds its own backends from these; the checks use the grader's, built once.
+    cases = {
+        t.name: [replace(c, args=tuple(map(grader_backend, c.args))) for c in t.cases_for(batch=True)]
+        for t in exercise.tasks
+    }
     requests = [(name, [encode_args(case) for case in task_cases]) for name, task_cases in cases.items()]
     sandbox = run_isolated(program.cells, requests, limits)  # 4. run isolated
     if sandbox.crashed:
