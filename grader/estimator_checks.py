@@ -40,6 +40,17 @@ def result_values(call: CallRecord) -> list[tuple[float, float]]:
     ]
 
 
+def value_provenance_check(
+    task: str, returned: Any, call: CallRecord
+) -> tuple[CheckResult, tuple[float, float] | None]:
+    """Whether ``returned`` is a value the estimator handed out; with that value and its standard error if so."""
+    matches = [v for v in result_values(call) if isinstance(returned, (int, float)) and v[0] == returned]
+    if matches:
+        return CheckResult(f"{task}.provenance", True, "The value is the estimator's own."), matches[0]
+    fix = "The value returned is not the one the estimator produced. Return `float(result[0].data.evs)`."
+    return CheckResult(f"{task}.provenance", False, fix), None
+
+
 def rerun_value(call: CallRecord, pub: EstimatorPub, backend: Any, seed: int) -> tuple[float, float]:
     """Run ``pub`` again with a trusted estimator of the student's kind; return its value and standard error."""
     data = trusted_estimator(call.primitive, backend, seed).run([pub]).result()[0].data

@@ -12,8 +12,8 @@ from grader.estimator_checks import (
     consistency_check,
     ideal_expectation,
     rerun_value,
-    result_values,
     returned_value_check,
+    value_provenance_check,
 )
 from grader.exercises import Case, Context, Exercise, Task
 from grader.results import CheckResult
@@ -69,19 +69,12 @@ def check_xx_expectation(case: Case, returned: Any, trace: Trace, context: Conte
                 "map it to the transpiled circuit with `observable.apply_layout(isa_circuit.layout)`.",
             )
         )
-    matches = [v for v in result_values(call) if isinstance(returned, (int, float)) and v[0] == returned]
-    if not matches:
-        checks.append(
-            CheckResult(
-                "xx_expectation.provenance",
-                False,
-                "The value returned is not the one the estimator produced. Return `float(result[0].data.evs)`.",
-            )
-        )
+    provenance, student = value_provenance_check("xx_expectation", returned, call)
+    checks.append(provenance)
+    if student is None:
         return checks
-    checks.append(CheckResult("xx_expectation.provenance", True, "The value is the estimator's own."))
     trusted = rerun_value(call, pub, backend, context.seed)
-    checks.append(consistency_check("xx_expectation.honest_value", matches[0], trusted, context.alpha, call.primitive))
+    checks.append(consistency_check("xx_expectation.honest_value", student, trusted, context.alpha, call.primitive))
     return checks
 
 

@@ -17,6 +17,7 @@ from grader.estimator_checks import (
     rerun_value,
     result_values,
     returned_value_check,
+    value_provenance_check,
 )
 from grader.exercises import Case, Context, Exercise, Task
 from grader.results import CheckResult
@@ -120,19 +121,12 @@ def check_energy(case: Case, returned: Any, trace: Trace, context: Context) -> l
         isa_check("energy", pub.circuit, backend),
         right_energy_check("energy", pub, parameters),
     ]
-    matches = [v for v in result_values(call) if isinstance(returned, (int, float)) and v[0] == returned]
-    if not matches:
-        checks.append(
-            CheckResult(
-                "energy.provenance",
-                False,
-                "The value returned is not the one the estimator produced. Return `float(result[0].data.evs)`.",
-            )
-        )
+    provenance, student = value_provenance_check("energy", returned, call)
+    checks.append(provenance)
+    if student is None:
         return checks
-    checks.append(CheckResult("energy.provenance", True, "The value is the estimator's own."))
     trusted = rerun_value(call, pub, backend, context.seed)
-    checks.append(consistency_check("energy.honest_value", matches[0], trusted, context.alpha, call.primitive))
+    checks.append(consistency_check("energy.honest_value", student, trusted, context.alpha, call.primitive))
     return checks
 
 
