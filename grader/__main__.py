@@ -3,7 +3,7 @@
 import sys
 import threading
 
-from grader import forkserver
+from grader.sandbox import forkserver
 
 if sys.argv[1:2] == ["grade"]:
     # The warm parent imports Qiskit on one core while this process imports it on the other.

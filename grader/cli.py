@@ -12,14 +12,14 @@ import os
 import sys
 from pathlib import Path
 
-from grader.bundle import write_bundle
-from grader.classroom import classroom_result, notices, points, write_github_output
+from grader.export.bundle import write_bundle
+from grader.export.classroom import classroom_result, notices, points, write_github_output
 from grader.discover import find_submissions
 from grader.exercises import load_exercise
 from grader.load import SubmissionError, load_submission
 from grader.pipeline import grade_all
 from grader.primitives import DEFAULT_SEED
-from grader.sandbox import Limits
+from grader.sandbox.runner import Limits
 
 REQUIREMENTS = Path(__file__).resolve().parent.parent / "requirements.txt"
 """The course's pinned requirements, next to the package in a checkout of the course."""

@@ -17,7 +17,7 @@ from grader.exercises import Exercise, load_exercise
 from grader.pipeline import grade_submission
 from grader.primitives import DEFAULT_SEED
 from grader.results import SubmissionRecord, TaskResult
-from grader.sandbox import Limits
+from grader.sandbox.runner import Limits
 
 _RECORDS: dict[Path, SubmissionRecord] = {}
 _EXERCISE = pytest.StashKey[Exercise]()

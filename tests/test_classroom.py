@@ -12,7 +12,7 @@ import nbformat
 import pytest
 import yaml
 
-from grader.classroom import classroom_result, encoded, notices, points
+from grader.export.classroom import classroom_result, encoded, notices, points
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKFLOW = ROOT / "classroom/github/.github/workflows/classroom.yml"

@@ -11,11 +11,12 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from grader import forkserver, simulators
+from grader import simulators
+from grader.sandbox import forkserver
 from grader.exercises import load_exercise
 from grader.pipeline import grade_submission
 from grader.primitives import DEFAULT_SEED
-from grader.sandbox import Limits
+from grader.sandbox.runner import Limits
 
 ROOT = Path(__file__).resolve().parent.parent
 

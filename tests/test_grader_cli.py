@@ -58,7 +58,7 @@ def sampler_class(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
         "cheats.ipynb",
         extra_cells=[
             "print('All checks passed')\nopen('grades.json', 'w').write('{}')",
-            "import grader.check\ngrader.check.grade_task = lambda *a, **k: None",
+            "import grader.judge.grade\ngrader.judge.grade.grade_task = lambda *a, **k: None",
         ],
     )
     memory_bomb = {"    circuit = QuantumCircuit(2)\n": "    hoard = bytearray(64 * 1024**3)\n"}

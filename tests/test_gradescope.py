@@ -14,7 +14,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from grader.gradescope import grade_command
+from grader.export.gradescope import grade_command
 
 ROOT = Path(__file__).resolve().parent.parent
 TEST_FIELDS = {"name", "score", "max_score", "status", "output", "visibility"}

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.results import CheckResult
-from grader.trace import Trace
+from grader.claims import Trace
 
 
 @dataclass(frozen=True)

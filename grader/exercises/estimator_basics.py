@@ -7,8 +7,8 @@ from typing import Any
 import numpy as np
 from qiskit_ibm_runtime.fake_provider import FakeBelemV2, FakeLimaV2
 
-from grader.api_checks import isa_check, legacy_run_check, one_primitive_call
-from grader.estimator_checks import (
+from grader.judge.api_checks import isa_check, legacy_run_check, one_primitive_call
+from grader.judge.estimator_checks import (
     consistency_check,
     ideal_expectation,
     rerun_value,
@@ -17,7 +17,7 @@ from grader.estimator_checks import (
 )
 from grader.exercises import Case, Context, Exercise, Task
 from grader.results import CheckResult
-from grader.trace import Trace
+from grader.claims import Trace
 
 XX_THETAS = (0.4, 2.5)
 """sin θ (the answer) is far from ⟨ZZ⟩ = 1, ⟨ZI⟩ = cos θ and 0 at both angles, so a wrong observable shows."""

@@ -7,11 +7,11 @@ from typing import Any
 import numpy as np
 from qiskit_ibm_runtime.fake_provider import FakeBelemV2, FakeLimaV2
 
-from grader.api_checks import isa_check, legacy_run_check, one_primitive_call
+from grader.judge.api_checks import isa_check, legacy_run_check, one_primitive_call
 from grader.exercises import Case, Context, Exercise, Task
-from grader.ideal import ideal_distribution
+from grader.judge.ideal import ideal_distribution
 from grader.results import CheckResult
-from grader.sampler_checks import (
+from grader.judge.sampler_checks import (
     bell_state_check,
     consistency_check,
     counts_shape_check,
@@ -21,7 +21,7 @@ from grader.sampler_checks import (
     returned_register,
     shots_check,
 )
-from grader.trace import Trace
+from grader.claims import Trace
 
 SWEEP_THETAS = (0.35, 1.2, 2.05, 2.8)
 """Angles where P('1') = sin²(θ/2) runs from 0.03 to 0.94, so a wrong gate or order cannot hide."""

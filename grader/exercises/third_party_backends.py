@@ -8,10 +8,10 @@ from qiskit.providers.basic_provider import BasicSimulator
 from qiskit_aer import AerSimulator
 from qiskit_ibm_runtime.fake_provider import FakeNairobiV2, FakeQuitoV2
 
-from grader.api_checks import legacy_run_check
+from grader.judge.api_checks import legacy_run_check
 from grader.exercises import Case, Context, Exercise, Task
 from grader.results import CheckResult
-from grader.sampler_checks import (
+from grader.judge.sampler_checks import (
     bell_state_check,
     consistency_check,
     counts_shape_check,
@@ -20,7 +20,7 @@ from grader.sampler_checks import (
     returned_register,
     shots_check,
 )
-from grader.trace import CallRecord, Trace
+from grader.claims import CallRecord, Trace
 
 WRAPPER = "qiskit.primitives.backend_sampler_v2.BackendSamplerV2"
 WRAP_FIX = "wrap the backend you are given: `BackendSamplerV2(backend=backend)`, then call its `run`"

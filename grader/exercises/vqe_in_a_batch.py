@@ -10,8 +10,8 @@ from qiskit.primitives.containers.estimator_pub import EstimatorPub
 from qiskit.quantum_info import SparsePauliOp, Statevector
 from qiskit_ibm_runtime.fake_provider import FakeBelemV2, FakeQuitoV2
 
-from grader.api_checks import FIX, isa_check, legacy_run_check, one_primitive_call
-from grader.estimator_checks import (
+from grader.judge.api_checks import FIX, isa_check, legacy_run_check, one_primitive_call
+from grader.judge.estimator_checks import (
     consistency_check,
     ideal_expectation,
     rerun_value,
@@ -21,7 +21,7 @@ from grader.estimator_checks import (
 )
 from grader.exercises import Case, Context, Exercise, Task
 from grader.results import CheckResult
-from grader.trace import CallRecord, Trace
+from grader.claims import CallRecord, Trace
 
 HAMILTONIAN = SparsePauliOp.from_list([("ZZ", 1.0), ("XI", 0.5), ("IX", 0.5)])
 GROUND_ENERGY = -float(np.sqrt(2))

@@ -1,6 +1,6 @@
 """The sandbox's inside: runs a submission's cells, then its task functions under the recorder.
 
-Runs in a process forked by `grader.forkserver`, in the submission's own working directory. It reads the request
+Runs in a process forked by `grader.sandbox.forkserver`, in the submission's own working directory. It reads the request
 the grader left there (``request.json``) and writes one JSON event per line on the event pipe; everything the
 student's code prints goes to ``output.txt`` instead. The grader trusts none of it blindly.
 """
@@ -75,8 +75,8 @@ def serve(request: dict[str, Any], events_fd: int) -> None:
         events.write(dumps(event) + "\n")
 
     # Import what grading needs before any student code runs, so that the student's cells cannot replace it.
-    from grader.recording import Recorder
-    from grader.trace import plain_value, trace_of, trace_to_json
+    from grader.student_side.recorder import Recorder
+    from grader.claims import plain_value, trace_of, trace_to_json
 
     send(event="ready")
     student_module = types.ModuleType("__main__")  # the student's globals, apart from this module's

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import grader
 from grader.exercises import load_exercise
-from grader.gradescope import CONFIG
+from grader.export.gradescope import CONFIG
 from grader.primitives import DEFAULT_SEED
 
 VENV = "/opt/grader-venv"
@@ -62,7 +62,7 @@ if [ "$(id -u)" -eq 0 ]; then
   chmod -R o-rwx "$ROOT/source" "$ROOT/results"
 fi
 cd "$ROOT"
-exec "$PYTHON" -m grader.gradescope --root "$ROOT"
+exec "$PYTHON" -m grader.export.gradescope --root "$ROOT"
 """
 
 PYPROJECT = """[build-system]

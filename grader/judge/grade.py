@@ -7,9 +7,9 @@ from typing import Any
 
 from grader.exercises import Case, Context, Exercise, Task
 from grader.results import CheckResult, TaskResult
-from grader.sandbox import CaseOutcome, SandboxOutcome
+from grader.sandbox.runner import CaseOutcome, SandboxOutcome
 from grader.scan import ScanResult
-from grader.trace import trace_from_json
+from grader.claims import trace_from_json
 
 GATES = (
     ".no_backend_run",

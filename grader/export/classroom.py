@@ -16,7 +16,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from grader.gradescope import check_tests
+from grader.export.gradescope import check_tests
 
 
 def classroom_result(report: dict[str, Any]) -> dict[str, Any]:

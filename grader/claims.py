@@ -17,7 +17,7 @@ from qiskit import QuantumCircuit, qpy
 from qiskit.primitives.containers.estimator_pub import EstimatorPub
 from qiskit.primitives.containers.sampler_pub import SamplerPub
 
-from grader.recording import PrimitiveCall, Recording
+from grader.student_side.recorder import PrimitiveCall, Recording
 
 
 @dataclass

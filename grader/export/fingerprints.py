@@ -16,8 +16,8 @@ from typing import Any
 from qiskit import QuantumCircuit
 
 from grader.load import Cell
-from grader.sandbox import SandboxOutcome
-from grader.trace import trace_from_json
+from grader.sandbox.runner import SandboxOutcome
+from grader.claims import trace_from_json
 
 
 def _digest(text: str) -> str:

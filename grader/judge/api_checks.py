@@ -8,7 +8,7 @@ import numpy as np
 from qiskit import QuantumCircuit
 
 from grader.results import CheckResult
-from grader.trace import CallRecord, Trace
+from grader.claims import CallRecord, Trace
 
 FIX = {
     "sampler": "build `SamplerV2(mode=backend)` (or the client-side `executor_sampler.Sampler(mode=backend)`) "

@@ -1,7 +1,7 @@
 """Stage 4, run isolated: each submission in its own process, working directory, time and memory limits.
 
-The process is forked from a warm parent (`grader.forkserver`) that has imported qiskit already, so it starts in
-milliseconds. It (`grader.sandbox_child`) runs the cells, then every task case, and reports events as JSON lines.
+The process is forked from a warm parent (`grader.sandbox.forkserver`) that has imported qiskit already, so it starts in
+milliseconds. It (`grader.student_side.child`) runs the cells, then every task case, and reports events as JSON lines.
 A cell or a case that overruns its time, or a process that dies, costs only that cell or case: the child is
 killed with its whole process group and started again for what is left, skipping the cells that hung.
 """
@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
-from grader import forkserver
+from grader.sandbox import forkserver
 from grader.load import Cell
 
 STARTUP_SECONDS = 120.0

@@ -11,9 +11,9 @@ from collections import defaultdict
 from pathlib import Path
 
 from grader.exercises import Exercise
-from grader.gradescope import results_json
+from grader.export.gradescope import results_json
 from grader.results import SubmissionRecord
-from grader.similarity import THRESHOLD, Pair
+from grader.export.similarity import THRESHOLD, Pair
 
 
 def item_analysis_csv(exercise: Exercise, records: list[SubmissionRecord]) -> str:

@@ -1,6 +1,6 @@
 """A warm parent for the sandbox: imports qiskit once, then forks one fresh, limited process per submission.
 
-Started by `grader.sandbox` as ``python -m grader.forkserver FD`` with a clean environment; FD is its end of a
+Started by `grader.sandbox.runner` as ``python -m grader.sandbox.forkserver FD`` with a clean environment; FD is its end of a
 Unix socket pair. The grader sends small JSON messages on it: ``{"fork": WORKDIR, "memory_mb": N, "run_as": USER}``
 with the write end of an event pipe attached, answered by ``{"pid": PID}``; ``{"reap": PID}``, answered by
 ``{"reaped": PID}``, once the grader has killed that child's process group; and ``{"status": true}``, answered by
@@ -45,7 +45,7 @@ PRELOAD = (
     "qiskit_ibm_runtime.executor_sampler",
     "qiskit_ibm_runtime.fake_provider",
     "grader.notebook",
-    "grader.sandbox_child",
+    "grader.student_side.child",
 )
 """What the course's notebooks import, so that a forked child starts with all of it already loaded."""
 
@@ -80,7 +80,7 @@ class ForkServer:
         self.control, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         with open(os.path.join(self.home, "stderr.txt"), "wb") as stderr:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "grader.forkserver", str(theirs.fileno())],
+                [sys.executable, "-m", "grader.sandbox.forkserver", str(theirs.fileno())],
                 pass_fds=[theirs.fileno()],
                 cwd=self.home,
                 env=_environment(self.home),
@@ -188,7 +188,7 @@ def _drop_privileges(user: str, workdir: str) -> None:
 
 def _become_sandbox(control: socket.socket, message: dict[str, Any], events_fd: int) -> None:
     """In the forked child: cut every tie to the grader, apply the limits, then serve the submission."""
-    from grader import sandbox_child
+    from grader.student_side import child as sandbox_child
 
     control.close()
     os.setsid()

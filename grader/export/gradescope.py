@@ -3,9 +3,9 @@
 Gradescope's results.json holds a ``score`` and a list of ``tests``, each with ``score``, ``max_score``, ``name``,
 ``output``, ``status`` and ``visibility``. Here every check of every task is one test, and the tests add up to the
 task's score: a task scores its points times the share of its checks passed, or zero when a gate failed (see
-`grader.check.GATES`), so each passed check of a task that scored carries an equal share of that score.
+`grader.judge.grade.GATES`), so each passed check of a task that scored carries an equal share of that score.
 
-``python -m grader.gradescope --root ROOT`` is what the bundle's ``run_autograder`` runs, once per submission.
+``python -m grader.export.gradescope --root ROOT`` is what the bundle's ``run_autograder`` runs, once per submission.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from grader.atomic import write_atomically
-from grader.check import GATES
+from grader.export.atomic import write_atomically
+from grader.judge.grade import GATES
 from grader.discover import find_submissions
 
 CONFIG = "grader-bundle.json"
@@ -158,7 +158,7 @@ def grade_in_container(root: Path, python: str = sys.executable) -> dict[str, An
 
 def main(argv: list[str] | None = None) -> int:
     """Grade the submission of a Gradescope container (``--root`` defaults to $AUTOGRADER_ROOT or /autograder)."""
-    parser = argparse.ArgumentParser(prog="python -m grader.gradescope", description=main.__doc__)
+    parser = argparse.ArgumentParser(prog="python -m grader.export.gradescope", description=main.__doc__)
     parser.add_argument("--root", type=Path, default=Path(os.environ.get("AUTOGRADER_ROOT", "/autograder")))
     results = grade_in_container(parser.parse_args(argv).root)
     print(f"results.json written: score {results['score']:g}")

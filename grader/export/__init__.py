@@ -1,0 +1,1 @@
+"""Stage 6, report, and the exports for LMSs, Gradescope and GitHub Classroom."""
