@@ -12,10 +12,10 @@ import os
 import sys
 from pathlib import Path
 
-from grader.export.bundle import write_bundle
-from grader.export.classroom import classroom_result, notices, points, write_github_output
 from grader.discover import find_submissions
 from grader.exercises import load_exercise
+from grader.export.bundle import write_bundle
+from grader.export.classroom import classroom_result, notices, points, write_github_output
 from grader.load import SubmissionError, load_submission
 from grader.pipeline import grade_all
 from grader.primitives import DEFAULT_SEED

@@ -8,17 +8,17 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
-from grader.judge.grade import encode_args, grade_exercise
 from grader.exercises import Context, Exercise
-from grader.extract import extract_program
 from grader.export.fingerprints import fingerprint_submission
-from grader.load import SubmissionError, load_submission
 from grader.export.report import write_reports
+from grader.extract import extract_program
+from grader.judge.grade import encode_args, grade_exercise
+from grader.judge.statistics import NOTEBOOK_ALPHA
+from grader.load import SubmissionError, load_submission
 from grader.results import SubmissionRecord
 from grader.sandbox.runner import Limits, run_isolated
 from grader.scan import scan_cells
 from grader.simulators import grader_backend
-from grader.judge.statistics import NOTEBOOK_ALPHA
 
 
 def grade_submission(path: Path, exercise: Exercise, limits: Limits, seed: int) -> SubmissionRecord:

@@ -12,10 +12,10 @@ import nbformat
 import pytest
 
 from grader import simulators
-from grader.sandbox import forkserver
 from grader.exercises import load_exercise
 from grader.pipeline import grade_submission
 from grader.primitives import DEFAULT_SEED
+from grader.sandbox import forkserver
 from grader.sandbox.runner import Limits
 
 ROOT = Path(__file__).resolve().parent.parent

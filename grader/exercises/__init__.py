@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from grader.results import CheckResult
 from grader.claims import Trace
+from grader.results import CheckResult
 
 
 @dataclass(frozen=True)

@@ -9,12 +9,17 @@ from qiskit.primitives.containers.estimator_pub import EstimatorPub
 from qiskit_ibm_runtime.executor_estimator import Estimator as ClientEstimator
 from qiskit_ibm_runtime.fake_provider import FakeBelemV2, FakeQuitoV2
 
-from grader.judge.api_checks import isa_check, legacy_run_check, one_primitive_call
-from grader.judge.estimator_checks import consistency_check, ideal_expectation, returned_value_check, value_provenance_check
+from grader.claims import CallRecord, Trace
 from grader.exercises import Case, Context, Exercise, Task
+from grader.judge.api_checks import isa_check, legacy_run_check, one_primitive_call
+from grader.judge.estimator_checks import (
+    consistency_check,
+    ideal_expectation,
+    returned_value_check,
+    value_provenance_check,
+)
 from grader.results import CheckResult
 from grader.simulators import grader_backend
-from grader.claims import CallRecord, Trace
 
 CLIENT_SIDE = "qiskit_ibm_runtime.executor_estimator."
 DEPRECATED = "qiskit_ibm_runtime.estimator."

@@ -7,6 +7,8 @@ from typing import Any
 import numpy as np
 from qiskit_ibm_runtime.fake_provider import FakeBelemV2, FakeLimaV2
 
+from grader.claims import Trace
+from grader.exercises import Case, Context, Exercise, Task
 from grader.judge.api_checks import isa_check, legacy_run_check, one_primitive_call
 from grader.judge.estimator_checks import (
     consistency_check,
@@ -15,9 +17,7 @@ from grader.judge.estimator_checks import (
     returned_value_check,
     value_provenance_check,
 )
-from grader.exercises import Case, Context, Exercise, Task
 from grader.results import CheckResult
-from grader.claims import Trace
 
 XX_THETAS = (0.4, 2.5)
 """sin θ (the answer) is far from ⟨ZZ⟩ = 1, ⟨ZI⟩ = cos θ and 0 at both angles, so a wrong observable shows."""

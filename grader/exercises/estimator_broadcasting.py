@@ -9,6 +9,8 @@ from qiskit.primitives.containers.estimator_pub import EstimatorPub
 from qiskit.quantum_info import SparsePauliOp
 from qiskit_ibm_runtime.fake_provider import FakeBelemV2, FakeLimaV2, FakeQuitoV2
 
+from grader.claims import Trace
+from grader.exercises import Case, Context, Exercise, Task
 from grader.judge.api_checks import isa_check, legacy_run_check, one_primitive_call, sweep_values_problem
 from grader.judge.estimator_checks import (
     TOLERANCE,
@@ -20,9 +22,7 @@ from grader.judge.estimator_checks import (
     returned_floats_check,
     values_consistency_check,
 )
-from grader.exercises import Case, Context, Exercise, Task
 from grader.results import CheckResult
-from grader.claims import Trace
 
 PAULI_THETAS = (2.3, -0.8)
 """At both angles 1, sin θ and cos θ are at least 0.3 apart, so a swapped or wrong observable shows."""

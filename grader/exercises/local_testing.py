@@ -12,9 +12,9 @@ from qiskit_ibm_runtime.fake_provider import (
     FakePerth,
 )
 
-from grader.judge.api_checks import isa_check, legacy_run_check, one_primitive_call
+from grader.claims import Trace
 from grader.exercises import Case, Context, Exercise, Task
-from grader.results import CheckResult
+from grader.judge.api_checks import isa_check, legacy_run_check, one_primitive_call
 from grader.judge.sampler_checks import (
     bell_state_check,
     consistency_check,
@@ -24,7 +24,7 @@ from grader.judge.sampler_checks import (
     returned_register,
     shots_check,
 )
-from grader.claims import Trace
+from grader.results import CheckResult
 
 FAKES_BY_NAME = {
     "fake_lima": FakeLimaV2,

@@ -12,9 +12,9 @@ from qiskit_ibm_runtime.fake_provider import FakeLimaV2, FakeNairobiV2, FakeQuit
 from qiskit_ibm_runtime.options import SamplerOptions
 from qiskit_ibm_runtime.options.utils import merge_options_v2
 
-from grader.judge.api_checks import isa_check, legacy_run_check, one_primitive_call
+from grader.claims import CallRecord, Trace
 from grader.exercises import Case, Context, Exercise, Task
-from grader.results import CheckResult
+from grader.judge.api_checks import isa_check, legacy_run_check, one_primitive_call
 from grader.judge.sampler_checks import (
     bell_state_check,
     consistency_check,
@@ -24,7 +24,7 @@ from grader.judge.sampler_checks import (
     returned_register,
     shots_check,
 )
-from grader.claims import CallRecord, Trace
+from grader.results import CheckResult
 
 NOISELESS_SHOTS = 200
 """Shots of the grader's noiseless run of a dynamic circuit: every one of them must end in the ideal outcome."""

@@ -8,11 +8,10 @@ import numpy as np
 from qiskit import QuantumCircuit
 from qiskit_ibm_runtime.fake_provider import FakeBelemV2, FakeLimaV2, FakeQuitoV2
 
-from grader.judge.api_checks import isa_check, legacy_run_check, one_primitive_call
+from grader.claims import CallRecord, Trace
 from grader.exercises import Case, Context, Exercise, Task
+from grader.judge.api_checks import isa_check, legacy_run_check, one_primitive_call
 from grader.judge.ideal import ideal_distribution, total_variation
-from grader.primitives import trusted_sampler
-from grader.results import CheckResult
 from grader.judge.sampler_checks import (
     consistency_check,
     counts_shape_check,
@@ -20,7 +19,8 @@ from grader.judge.sampler_checks import (
     rerun_counts,
     shots_check,
 )
-from grader.claims import CallRecord, Trace
+from grader.primitives import trusted_sampler
+from grader.results import CheckResult
 
 REGISTERS = (("alpha", 1), ("beta", 2))
 """The classical registers the GHZ circuit must have, in this order: `join_data()` keys put `beta` on the left."""

@@ -7,10 +7,10 @@ from typing import Any
 import numpy as np
 from qiskit_ibm_runtime.fake_provider import FakeBelemV2, FakeLimaV2
 
-from grader.judge.api_checks import isa_check, legacy_run_check, one_primitive_call
+from grader.claims import Trace
 from grader.exercises import Case, Context, Exercise, Task
+from grader.judge.api_checks import isa_check, legacy_run_check, one_primitive_call
 from grader.judge.ideal import ideal_distribution
-from grader.results import CheckResult
 from grader.judge.sampler_checks import (
     bell_state_check,
     consistency_check,
@@ -21,7 +21,7 @@ from grader.judge.sampler_checks import (
     returned_register,
     shots_check,
 )
-from grader.claims import Trace
+from grader.results import CheckResult
 
 SWEEP_THETAS = (0.35, 1.2, 2.05, 2.8)
 """Angles where P('1') = sin²(θ/2) runs from 0.03 to 0.94, so a wrong gate or order cannot hide."""

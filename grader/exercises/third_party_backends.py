@@ -8,9 +8,9 @@ from qiskit.providers.basic_provider import BasicSimulator
 from qiskit_aer import AerSimulator
 from qiskit_ibm_runtime.fake_provider import FakeNairobiV2, FakeQuitoV2
 
-from grader.judge.api_checks import legacy_run_check
+from grader.claims import CallRecord, Trace
 from grader.exercises import Case, Context, Exercise, Task
-from grader.results import CheckResult
+from grader.judge.api_checks import legacy_run_check
 from grader.judge.sampler_checks import (
     bell_state_check,
     consistency_check,
@@ -20,7 +20,7 @@ from grader.judge.sampler_checks import (
     returned_register,
     shots_check,
 )
-from grader.claims import CallRecord, Trace
+from grader.results import CheckResult
 
 WRAPPER = "qiskit.primitives.backend_sampler_v2.BackendSamplerV2"
 WRAP_FIX = "wrap the backend you are given: `BackendSamplerV2(backend=backend)`, then call its `run`"

@@ -8,6 +8,8 @@ import numpy as np
 from qiskit.primitives.containers.sampler_pub import SamplerPub
 from qiskit_ibm_runtime.fake_provider import FakeBelemV2, FakeQuitoV2
 
+from grader.claims import CallRecord, Trace
+from grader.exercises import Case, Context, Exercise, Task
 from grader.judge.api_checks import isa_check, legacy_run_check, one_primitive_call, sweep_values_problem
 from grader.judge.estimator_checks import (
     TOLERANCE,
@@ -15,11 +17,9 @@ from grader.judge.estimator_checks import (
     exact_values_check,
     honest_values_checks,
 )
-from grader.exercises import Case, Context, Exercise, Task
 from grader.judge.ideal import ideal_distribution
-from grader.results import CheckResult
 from grader.judge.sampler_checks import consistency_check, register_clbits, rerun_counts, shots_check
-from grader.claims import CallRecord, Trace
+from grader.results import CheckResult
 
 QUASI_THETAS = (0.6, 1.5, 2.3, 2.95)
 """P(1) = sin²(θ/2) is 0.09, 0.47, 0.83 and 0.99: a wrong gate, angle or order cannot hide."""

@@ -10,6 +10,8 @@ from qiskit.primitives.containers.estimator_pub import EstimatorPub
 from qiskit.quantum_info import SparsePauliOp, Statevector
 from qiskit_ibm_runtime.fake_provider import FakeBelemV2, FakeQuitoV2
 
+from grader.claims import CallRecord, Trace
+from grader.exercises import Case, Context, Exercise, Task
 from grader.judge.api_checks import FIX, isa_check, legacy_run_check, one_primitive_call
 from grader.judge.estimator_checks import (
     consistency_check,
@@ -19,9 +21,7 @@ from grader.judge.estimator_checks import (
     returned_value_check,
     value_provenance_check,
 )
-from grader.exercises import Case, Context, Exercise, Task
 from grader.results import CheckResult
-from grader.claims import CallRecord, Trace
 
 HAMILTONIAN = SparsePauliOp.from_list([("ZZ", 1.0), ("XI", 0.5), ("IX", 0.5)])
 GROUND_ENERGY = -float(np.sqrt(2))

@@ -12,8 +12,8 @@ from pathlib import Path
 
 from grader.exercises import Exercise
 from grader.export.gradescope import results_json
-from grader.results import SubmissionRecord
 from grader.export.similarity import THRESHOLD, Pair
+from grader.results import SubmissionRecord
 
 
 def item_analysis_csv(exercise: Exercise, records: list[SubmissionRecord]) -> str:

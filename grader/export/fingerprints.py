@@ -15,9 +15,9 @@ from typing import Any
 
 from qiskit import QuantumCircuit
 
+from grader.claims import trace_from_json
 from grader.load import Cell
 from grader.sandbox.runner import SandboxOutcome
-from grader.claims import trace_from_json
 
 
 def _digest(text: str) -> str:

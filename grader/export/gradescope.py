@@ -20,9 +20,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from grader.discover import find_submissions
 from grader.export.atomic import write_atomically
 from grader.judge.grade import GATES
-from grader.discover import find_submissions
 
 CONFIG = "grader-bundle.json"
 """The bundle's configuration file, at the root of ``/autograder/source``."""

@@ -10,11 +10,11 @@ import xml.etree.ElementTree as ET
 from importlib.metadata import version
 from pathlib import Path
 
-from grader.export.atomic import write_atomically
 from grader.exercises import Exercise
+from grader.export.atomic import write_atomically
 from grader.export.exports import gradescope_files, item_analysis_csv, similarity_csv, similarity_md
-from grader.results import SubmissionRecord
 from grader.export.similarity import similar_pairs
+from grader.results import SubmissionRecord
 
 
 def environment() -> dict[str, str]:

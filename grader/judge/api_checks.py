@@ -7,8 +7,8 @@ from typing import Any
 import numpy as np
 from qiskit import QuantumCircuit
 
-from grader.results import CheckResult
 from grader.claims import CallRecord, Trace
+from grader.results import CheckResult
 
 FIX = {
     "sampler": "build `SamplerV2(mode=backend)` (or the client-side `executor_sampler.Sampler(mode=backend)`) "

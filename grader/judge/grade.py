@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from grader.claims import trace_from_json
 from grader.exercises import Case, Context, Exercise, Task
 from grader.results import CheckResult, TaskResult
 from grader.sandbox.runner import CaseOutcome, SandboxOutcome
 from grader.scan import ScanResult
-from grader.claims import trace_from_json
 
 GATES = (
     ".no_backend_run",

@@ -7,11 +7,11 @@ from typing import Any
 import numpy as np
 from qiskit.primitives.containers.sampler_pub import SamplerPub
 
+from grader.claims import CallRecord
 from grader.judge.ideal import ideal_distribution, is_product, total_variation
+from grader.judge.statistics import same_distribution_pvalue
 from grader.primitives import trusted_sampler
 from grader.results import CheckResult
-from grader.judge.statistics import same_distribution_pvalue
-from grader.claims import CallRecord
 
 
 def shots_check(task: str, pub: SamplerPub, shots: int) -> CheckResult:

@@ -19,8 +19,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
-from grader.sandbox import forkserver
 from grader.load import Cell
+from grader.sandbox import forkserver
 
 STARTUP_SECONDS = 120.0
 MAX_EVENT_BYTES = 50_000_000
