@@ -7,11 +7,21 @@ from dataclasses import asdict, dataclass, field
 
 @dataclass(frozen=True)
 class CheckResult:
-    """The verdict of one check, with a message a learner can act on."""
+    """The verdict on one requirement of a task's rubric, with a message a learner can act on."""
 
     id: str
     passed: bool
     message: str
+    points: float = 0.0
+    """Points earned: ``max_points`` when passed (and no gate of the task failed), else 0."""
+    max_points: float = 0.0
+    """What the requirement is worth in the task's rubric; gates may be worth 0."""
+    gate: bool = False
+    """An unmet gate zeroes the whole task (a legacy path, a wrong circuit, results that are not the primitive's)."""
+    evaluated: bool = True
+    """False when an earlier failure kept the requirement from being checked; it then counts as not met."""
+    requirement: str = ""
+    """What the requirement asks, in the rubric's words (the same text the notebook shows)."""
 
     def to_dict(self) -> dict[str, object]:
         """This result as JSON-ready data."""
