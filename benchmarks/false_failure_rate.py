@@ -24,7 +24,7 @@ from qiskit_ibm_runtime.fake_provider import FakeBelemV2, FakeLimaV2
 from grader.exercises import load_exercise
 from grader.judge.estimator_checks import spread_factor
 from grader.judge.statistics import NOTEBOOK_ALPHA, same_distribution_pvalue, same_mean_pvalue
-from grader.primitives import trusted_estimator, trusted_sampler
+from grader.trusted_primitives import trusted_estimator, trusted_sampler
 
 LEVELS = (0.05, 0.01, 0.001)
 SAMPLERS = ("qiskit_ibm_runtime.executor_sampler.sampler.Sampler", "qiskit_ibm_runtime.sampler.SamplerV2")

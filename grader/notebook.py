@@ -12,12 +12,12 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import Any
 
-from grader.claims import Trace, plain_value, trace_from_json, trace_of, trace_to_json
+from grader.trace import Trace, plain_value, trace_from_json, trace_of, trace_to_json
 from grader.exercises import Case, Context, load_exercise
 from grader.judge.statistics import NOTEBOOK_ALPHA
 from grader.primitives import DEFAULT_SEED
 from grader.results import CheckResult
-from grader.student_side.recorder import Recorder
+from grader.recording import Recorder
 
 
 def run_checks(exercise_id: str, function: Callable[..., Any], seed: int = DEFAULT_SEED) -> list[CheckResult]:

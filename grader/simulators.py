@@ -29,6 +29,7 @@ _build_noise_model = NoiseModel.from_backend.__func__  # type: ignore[attr-defin
 _build_fake_noise_model = FakeBackendV2._get_noise_model_from_backend_v2
 _models: dict[tuple[Any, ...], NoiseModel] = {}
 _grader_backends: dict[str, Any] = {}
+_thread_backends = threading.local()
 _lock = threading.Lock()
 
 
@@ -97,13 +98,29 @@ def warm_ups(names: tuple[str, ...]) -> list[Callable[[], object]]:
     ]
 
 
+def fake_backend_class(name: str) -> type | None:
+    """The fake backend class called ``name`` in qiskit-ibm-runtime's fake provider, or None."""
+    cls = getattr(fake_provider, name, None) if name.startswith("Fake") else None
+    return cls if isinstance(cls, type) and issubclass(cls, FakeBackendV2) else None
+
+
 def grader_backend(backend: Any) -> Any:
-    """The grader's own instance of ``backend``'s fake backend class; any other backend as it is."""
-    name = type(backend).__name__
-    if not type(backend).__module__.startswith(fake_provider.__name__) or not hasattr(fake_provider, name):
+    """This thread's own instance of ``backend``'s fake backend class, its simulator built; others as they are.
+
+    A fake backend builds its simulator on first use and rewrites the simulator's options on every `run`, so two
+    threads sharing one instance race (one of them may run without noise). Each thread gets its own instance.
+    """
+    cls = fake_backend_class(type(backend).__name__)
+    if cls is None or type(backend) is not cls:
         return backend
-    with _lock:
-        if name not in _grader_backends:
-            _grader_backends[name] = getattr(fake_provider, name)()
-    install()
-    return _grader_backends[name]
+    mine = getattr(_thread_backends, "by_class", None)
+    if mine is None:
+        mine = _thread_backends.by_class = {}
+    if cls not in mine:
+        install()
+        instance = cls()
+        instance._setup_sim()  # build the simulator and its noise model now, in this thread
+        mine[cls] = instance
+        with _lock:
+            _grader_backends[f"{cls.__name__}@{threading.get_ident()}"] = instance
+    return mine[cls]

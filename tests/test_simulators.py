@@ -10,7 +10,7 @@ from qiskit_aer.noise import NoiseModel
 from qiskit_ibm_runtime.executor_sampler import Sampler
 from qiskit_ibm_runtime.fake_provider import FakeBelemV2, FakeLimaV2, FakeQuitoV2
 
-from grader.primitives import trusted_sampler
+from grader.trusted_primitives import trusted_sampler
 from grader.simulators import _build_fake_noise_model, _build_noise_model, grader_backend, install
 
 SEED = 4242

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from grader.claims import Trace
+from grader.trace import Trace
 from grader.results import CheckResult
 
 

@@ -12,7 +12,7 @@ from qiskit_ibm_runtime.fake_provider import (
     FakePerth,
 )
 
-from grader.claims import Trace
+from grader.trace import Trace
 from grader.exercises import Case, Context, Exercise, Task
 from grader.judge.api_checks import isa_check, legacy_run_check, one_primitive_call
 from grader.judge.sampler_checks import (

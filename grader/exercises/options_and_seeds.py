@@ -12,7 +12,7 @@ from qiskit_ibm_runtime.fake_provider import FakeLimaV2, FakeNairobiV2, FakeQuit
 from qiskit_ibm_runtime.options import SamplerOptions
 from qiskit_ibm_runtime.options.utils import merge_options_v2
 
-from grader.claims import CallRecord, Trace
+from grader.trace import CallRecord, Trace
 from grader.exercises import Case, Context, Exercise, Task
 from grader.judge.api_checks import isa_check, legacy_run_check, one_primitive_call
 from grader.judge.sampler_checks import (

@@ -8,7 +8,7 @@ import numpy as np
 from qiskit import QuantumCircuit
 from qiskit_ibm_runtime.fake_provider import FakeBelemV2, FakeLimaV2, FakeQuitoV2
 
-from grader.claims import CallRecord, Trace
+from grader.trace import CallRecord, Trace
 from grader.exercises import Case, Context, Exercise, Task
 from grader.judge.api_checks import isa_check, legacy_run_check, one_primitive_call
 from grader.judge.ideal import ideal_distribution, total_variation
@@ -19,7 +19,7 @@ from grader.judge.sampler_checks import (
     rerun_counts,
     shots_check,
 )
-from grader.primitives import trusted_sampler
+from grader.trusted_primitives import trusted_sampler
 from grader.results import CheckResult
 
 REGISTERS = (("alpha", 1), ("beta", 2))

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 from qiskit_ibm_runtime.fake_provider import FakeBelemV2, FakeLimaV2
 
-from grader.claims import Trace
+from grader.trace import Trace
 from grader.exercises import Case, Context, Exercise, Task
 from grader.judge.api_checks import isa_check, legacy_run_check, one_primitive_call
 from grader.judge.ideal import ideal_distribution

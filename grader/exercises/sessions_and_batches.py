@@ -9,7 +9,7 @@ from qiskit import QuantumCircuit
 from qiskit.primitives.containers.sampler_pub import SamplerPub
 from qiskit_ibm_runtime.fake_provider import FakeBelemV2, FakeLimaV2, FakeQuitoV2
 
-from grader.claims import CallRecord, Trace
+from grader.trace import CallRecord, Trace
 from grader.exercises import Case, Context, Exercise, Task
 from grader.judge.api_checks import FIX, isa_check, legacy_run_check
 from grader.judge.ideal import ideal_distribution, total_variation
@@ -21,7 +21,7 @@ from grader.judge.sampler_checks import (
     returned_register,
     shots_check,
 )
-from grader.primitives import trusted_sampler
+from grader.trusted_primitives import trusted_sampler
 from grader.results import CheckResult
 
 BATCH_THETAS = (0.3, 1.5, 2.9)

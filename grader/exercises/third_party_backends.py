@@ -8,7 +8,7 @@ from qiskit.providers.basic_provider import BasicSimulator
 from qiskit_aer import AerSimulator
 from qiskit_ibm_runtime.fake_provider import FakeNairobiV2, FakeQuitoV2
 
-from grader.claims import CallRecord, Trace
+from grader.trace import CallRecord, Trace
 from grader.exercises import Case, Context, Exercise, Task
 from grader.judge.api_checks import legacy_run_check
 from grader.judge.sampler_checks import (

@@ -8,7 +8,7 @@ import numpy as np
 from qiskit.primitives.containers.sampler_pub import SamplerPub
 from qiskit_ibm_runtime.fake_provider import FakeBelemV2, FakeQuitoV2
 
-from grader.claims import CallRecord, Trace
+from grader.trace import CallRecord, Trace
 from grader.exercises import Case, Context, Exercise, Task
 from grader.judge.api_checks import isa_check, legacy_run_check, one_primitive_call, sweep_values_problem
 from grader.judge.estimator_checks import (

@@ -10,7 +10,7 @@ from qiskit.primitives.containers.estimator_pub import EstimatorPub
 from qiskit.quantum_info import SparsePauliOp, Statevector
 from qiskit_ibm_runtime.fake_provider import FakeBelemV2, FakeQuitoV2
 
-from grader.claims import CallRecord, Trace
+from grader.trace import CallRecord, Trace
 from grader.exercises import Case, Context, Exercise, Task
 from grader.judge.api_checks import FIX, isa_check, legacy_run_check, one_primitive_call
 from grader.judge.estimator_checks import (

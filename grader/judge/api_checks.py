@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 from qiskit import QuantumCircuit
 
-from grader.claims import CallRecord, Trace
+from grader.trace import CallRecord, Trace
 from grader.results import CheckResult
 
 FIX = {

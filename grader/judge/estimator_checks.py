@@ -8,10 +8,10 @@ import numpy as np
 from qiskit.primitives.containers.estimator_pub import EstimatorPub
 from qiskit.quantum_info import SparsePauliOp, Statevector
 
-from grader.claims import CallRecord, Trace
+from grader.trace import CallRecord, Trace
 from grader.judge.api_checks import legacy_run_check, one_primitive_call
 from grader.judge.statistics import same_mean_pvalue
-from grader.primitives import trusted_estimator
+from grader.trusted_primitives import trusted_estimator
 from grader.results import CheckResult
 
 

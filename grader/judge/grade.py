@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from grader.claims import trace_from_json
+from grader.trace import trace_from_json
 from grader.exercises import Case, Context, Exercise, Task
 from grader.results import CheckResult, TaskResult
 from grader.sandbox.runner import CaseOutcome, SandboxOutcome

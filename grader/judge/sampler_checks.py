@@ -7,10 +7,10 @@ from typing import Any
 import numpy as np
 from qiskit.primitives.containers.sampler_pub import SamplerPub
 
-from grader.claims import CallRecord
+from grader.trace import CallRecord
 from grader.judge.ideal import ideal_distribution, is_product, total_variation
 from grader.judge.statistics import same_distribution_pvalue
-from grader.primitives import trusted_sampler
+from grader.trusted_primitives import trusted_sampler
 from grader.results import CheckResult
 
 

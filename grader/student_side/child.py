@@ -75,8 +75,8 @@ def serve(request: dict[str, Any], events_fd: int) -> None:
         events.write(dumps(event) + "\n")
 
     # Import what grading needs before any student code runs, so that the student's cells cannot replace it.
-    from grader.claims import plain_value, trace_of, trace_to_json
-    from grader.student_side.recorder import Recorder
+    from grader.trace import plain_value, trace_of, trace_to_json
+    from grader.recording import Recorder
 
     send(event="ready")
     student_module = types.ModuleType("__main__")  # the student's globals, apart from this module's
