@@ -10,12 +10,14 @@ import argparse
 import json
 import os
 import sys
+import time
 from pathlib import Path
 
 from grader.discover import find_submissions
 from grader.exercises import load_exercise
 from grader.export.bundle import write_bundle
-from grader.export.classroom import classroom_result, notices, points, write_github_output
+from grader.export.classroom import classroom_result, notices, points, step_summary, write_github_output
+from grader.export.instructor import add_options, log_records, prepare
 from grader.load import SubmissionError, load_submission
 from grader.pipeline import grade_all
 from grader.primitives import DEFAULT_SEED
@@ -38,6 +40,7 @@ def _parser() -> argparse.ArgumentParser:
     grade.add_argument("--memory", type=int, default=4096, help="memory limit of each submission's process (MB)")
     grade.add_argument("--checks", type=Path, help="folder of instructor-only exercise modules that replace ours")
     grade.add_argument("--run-as", metavar="USER", help="run student code as this user (the grader must be root)")
+    add_options(grade)
     bundle = commands.add_parser("gradescope", help="write a Gradescope autograder bundle (.zip) for one exercise")
     bundle.add_argument("--exercise", required=True, help="exercise ID")
     bundle.add_argument("--out", required=True, type=Path, help="the .zip file to write")
@@ -50,6 +53,7 @@ def _parser() -> argparse.ArgumentParser:
     classroom.add_argument("report", type=Path, metavar="GRADES_JSON")
     classroom.add_argument("--github-output", type=Path, help="append `result=<base64 JSON>` to this step output file")
     classroom.add_argument("--notice", action="store_true", help="also print the `Points X/Y` notices Classroom reads")
+    classroom.add_argument("--summary", type=Path, help="append the feedback to this file: $GITHUB_STEP_SUMMARY")
     return parser
 
 
@@ -79,8 +83,11 @@ def _classroom(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int
         parser.error(f"cannot read {args.report} as a grades.json report: {type(error).__name__}: {error}")
     if args.github_output:
         write_github_output(args.github_output, result)
+    if args.summary:
+        with args.summary.open("a", encoding="utf-8") as stream:
+            stream.write(step_summary(args.report))
     total, maximum = points(result)
-    print(f"Points {total:g}/{maximum:g}")
+    print(f"Points {total}/{maximum}")
     for line in notices(result) if args.notice else []:
         print(line)
     return 0
@@ -144,6 +151,9 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unknown exercise {exercise_id!r}")
     except Exception as error:  # noqa: BLE001 - an instructor's hidden-checks module that fails to load
         parser.error(f"cannot load the checks of {exercise_id!r} from {args.checks}: {type(error).__name__}: {error}")
+    started = time.monotonic()
+    submissions, report = prepare(parser, args, exercise)  # one per student; overrides, late policy, logging
+    paths = [s.path for s in submissions]
     records = grade_all(
         paths,
         exercise,
@@ -152,7 +162,10 @@ def main(argv: list[str] | None = None) -> int:
         Limits(args.timeout, args.memory, args.run_as),
         args.seed,
         progress=_progress if sys.stderr.isatty() else None,
+        submissions=submissions,
+        report=report,
     )
+    log_records(records, started)
     graded = sum(r.status == "graded" for r in records)
     print(f"{len(records)} submissions, {graded} graded; reports in {args.out}")
     return 0

@@ -8,9 +8,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
+from grader.discover import Submission
 from grader.exercises import Context, Exercise
 from grader.export.fingerprints import fingerprint_submission
-from grader.export.report import write_reports
+from grader.export.report import ReportOptions, write_reports
 from grader.extract import extract_program
 from grader.judge.grade import encode_args, grade_exercise
 from grader.judge.statistics import NOTEBOOK_ALPHA
@@ -70,8 +71,14 @@ def grade_all(
     limits: Limits,
     seed: int,
     progress: Callable[[int, int], None] | None = None,
+    submissions: list[Submission] | None = None,
+    report: ReportOptions | None = None,
 ) -> list[SubmissionRecord]:
-    """Grade every submission in parallel, then write the reports (6. report); one record per submission."""
+    """Grade every submission in parallel, then write the reports (6. report); one record per submission.
+
+    ``submissions`` says whose each path is (`grader.discover.find_class`); ``report`` carries the instructor's
+    overrides, late policy and LMS column. The reports cover the whole class in ``out``, earlier records included.
+    """
     records: list[SubmissionRecord | None] = [None] * len(paths)
 
     def one(index: int) -> None:
@@ -91,5 +98,5 @@ def grade_all(
             if progress:
                 progress(done, len(paths))
     final = [r for r in records if r is not None]
-    write_reports(out, exercise, final)
+    write_reports(out, exercise, final, submissions, report)
     return final

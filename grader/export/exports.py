@@ -5,10 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import re
 from collections import defaultdict
-from pathlib import Path
 
 from grader.exercises import Exercise
 from grader.export.gradescope import results_json
@@ -50,46 +47,34 @@ def similarity_csv(pairs: list[Pair]) -> str:
     return buffer.getvalue()
 
 
-def similarity_md(pairs: list[Pair], threshold: float = THRESHOLD) -> str:
-    """A short report of the flagged pairs, for a person to look at before anyone is accused of anything."""
+def similarity_md(
+    pairs: list[Pair],
+    threshold: float = THRESHOLD,
+    names: dict[str, str] | None = None,
+    evidence: dict[str, dict[str, str]] | None = None,
+) -> str:
+    """The flagged pairs with the code they share, for a person to read before anyone is accused of anything."""
+    names, evidence = names or {}, evidence or {}
     flagged = [p for p in pairs if p.flagged]
     lines = [
         "# Similar submissions",
         "",
         f"{len(flagged)} of {len(pairs)} pairs score at least {threshold} (weighted Jaccard index of circuit and "
-        "code features, each weighted by how rare it is in this class; features everyone shares weigh nothing). "
-        "A flag is a reason to read two submissions side by side, not a verdict.",
+        "code features, each weighted by how rare it is in this class; features everyone shares, and everything "
+        "in the starter notebook, weigh nothing). A flag is a reason to read two submissions side by side, not a "
+        "verdict.",
         "",
     ]
-    if flagged:
-        lines += ["| first | second | score | rarest shared features |", "| --- | --- | --- | --- |"]
-        lines += [
-            f"| {p.first} | {p.second} | {p.score:.3f} | {', '.join(f'`{f}`' for f in p.shared) or '—'} |"
-            for p in flagged
-        ]
-    return "\n".join(lines) + "\n"
+    for pair in flagged:
+        first, second = names.get(pair.first, pair.first), names.get(pair.second, pair.second)
+        lines += [f"## {first} and {second}: {pair.score:.3f}", "", f"`{pair.first}` and `{pair.second}` share:", ""]
+        for feature in pair.shared:
+            shown = evidence.get(pair.first, {}).get(feature) or evidence.get(pair.second, {}).get(feature)
+            lines += ["```python", shown, "```", ""] if shown else [f"- `{feature}`", ""]
+    return "\n".join(lines).rstrip() + "\n"
 
 
-def _short_names(submissions: list[str]) -> dict[str, str]:
-    """A file name per submission, from its path below the folder the submissions have in common."""
-    paths = [Path(s).resolve() for s in submissions]
-    common = Path(os.path.commonpath(paths)) if len(paths) > 1 else paths[0].parent if paths else Path()
-    names: dict[str, str] = {}
-    for submission, path in zip(submissions, paths, strict=True):
-        relative = path.relative_to(common).as_posix() if path != common else path.name
-        base = re.sub(r"[^\w.-]+", "_", relative).strip("_") or "submission"
-        name, number = f"{base}.json", 2
-        while name in names.values():
-            name, number = f"{base}-{number}.json", number + 1
-        names[submission] = name
-    return names
-
-
-def gradescope_files(exercise: Exercise, records: list[SubmissionRecord]) -> dict[str, str]:
-    """A Gradescope results.json per submission, keyed by a file name made from its path."""
+def gradescope_results(exercise: Exercise, record: dict[str, object]) -> str:
+    """A Gradescope results.json for one student's record (as grades.json holds it)."""
     points = {t.name: t.points for t in exercise.tasks}
-    names = _short_names([r.submission for r in records])
-    return {
-        names[r.submission]: json.dumps(results_json(r.to_dict(), points), indent=1, ensure_ascii=False) + "\n"
-        for r in records
-    }
+    return json.dumps(results_json(record, points), indent=1, ensure_ascii=False) + "\n"

@@ -9,15 +9,16 @@ code's statements with every name stripped, so renaming variables changes nothin
 from __future__ import annotations
 
 import ast
+import copy
 import hashlib
 import re
 from typing import Any
 
 from qiskit import QuantumCircuit
 
-from grader.claims import trace_from_json
 from grader.load import Cell
 from grader.sandbox.runner import SandboxOutcome
+from grader.trace import trace_from_json
 
 
 def _digest(text: str) -> str:
@@ -31,8 +32,13 @@ def _leaves(tree: Any, prefix: str = "") -> list[tuple[str, Any]]:
     return [] if tree is None or tree == [] or tree == {} else [(prefix.rstrip("."), tree)]
 
 
-def circuit_features(task: str, circuit: QuantumCircuit, case: int = 0) -> set[str]:
-    """Features of one submitted circuit: gate counts and instruction list (per case: they depend on the backend)."""
+def circuit_features(
+    task: str, circuit: QuantumCircuit, case: int = 0, evidence: dict[str, str] | None = None
+) -> set[str]:
+    """Features of one submitted circuit: gate counts and instruction list (per case: they depend on the backend).
+
+    ``evidence``, when given, receives the instruction list behind the instructions' hash, one per line.
+    """
     ops = ",".join(f"{name}={count}" for name, count in sorted(circuit.count_ops().items()))
     instructions = ";".join(
         f"{item.operation.name}({','.join(f'{p:.6g}' if isinstance(p, float) else str(p) for p in item.params)})"
@@ -48,15 +54,24 @@ def circuit_features(task: str, circuit: QuantumCircuit, case: int = 0) -> set[s
     }
     features |= {f"circuit:{task}:creg:{r.name}/{r.size}" for r in circuit.cregs}
     features |= {f"circuit:{task}:metadata:{key}" for key in sorted(circuit.metadata or {})}
+    if evidence is not None:
+        evidence[f"circuit:{task}#{case}:instructions:{_digest(instructions)}"] = _short(
+            f"# the circuit {task} submitted (case {case + 1}), instruction by instruction\n"
+            + instructions.replace(";", "\n")
+        )
     return features
 
 
-def trace_features(task: str, trace_data: dict[str, Any], case: int = 0) -> set[str]:
+def trace_features(
+    task: str, trace_data: dict[str, Any], case: int = 0, with_evidence: bool = False
+) -> Any:
     """Features of everything one task call ran: its primitives, their options and the circuits of their PUBs.
 
     The options tree counts as one feature (a primitive left at its defaults shares it with every other one), plus
-    one per seed, since an unusual seed is what a copied answer most often carries along.
+    one per seed, since an unusual seed is what a copied answer most often carries along. With ``with_evidence``,
+    returns the features and the readable text behind the hashed ones.
     """
+    evidence: dict[str, str] = {}
     trace = trace_from_json(trace_data)
     features = {f"circuit:{task}:jobs:{len(trace.calls)}"}
     for call in trace.calls:
@@ -65,8 +80,8 @@ def trace_features(task: str, trace_data: dict[str, Any], case: int = 0) -> set[
         features.add(f"circuit:{task}:options:{_digest(repr(leaves))}")
         features |= {f"circuit:{task}:option:{path}={value!r:.40}" for path, value in leaves if "seed" in path}
         for pub in call.pubs:
-            features |= circuit_features(task, pub.circuit, case)
-    return features
+            features |= circuit_features(task, pub.circuit, case, evidence)
+    return (features, evidence) if with_evidence else features
 
 
 class _StripNames(ast.NodeTransformer):
@@ -103,32 +118,66 @@ class _StripNames(ast.NodeTransformer):
         return ast.copy_location(ast.Constant(value="" if isinstance(node.value, str) else node.value), node)
 
 
-def code_features(cells: tuple[Cell, ...], tasks: frozenset[str]) -> set[str]:
-    """Hashes of every statement and of every pair of consecutive statements, with the names stripped."""
-    features: set[str] = set()
+def _is_docstring(statement: ast.stmt) -> bool:
+    return isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant)
+
+
+def code_evidence(cells: tuple[Cell, ...], tasks: frozenset[str]) -> dict[str, str]:
+    """Each code feature with the code it stands for, as the student wrote it (names kept, for a person to read).
+
+    A feature is the hash of one statement, or of two consecutive ones, with every name stripped (docstrings left
+    out), so renaming variables changes nothing.
+    """
+    evidence: dict[str, str] = {}
+    strip = _StripNames(tasks)
     for cell in cells:
         try:
-            tree = _StripNames(tasks).visit(ast.parse(cell.source))
+            tree = ast.parse(cell.source)
         except (SyntaxError, ValueError, RecursionError):
             continue
         for node in ast.walk(tree):
             body = getattr(node, "body", None)
             if not isinstance(body, list):
                 continue
-            shapes = [ast.dump(statement, annotate_fields=False) for statement in body]
-            features |= {f"code:statement:{_digest(shape)}" for shape in shapes}
-            features |= {f"code:sequence:{_digest(a + '|' + b)}" for a, b in zip(shapes, shapes[1:], strict=False)}
-    return features
+            statements = [s for s in body if isinstance(s, ast.stmt) and not _is_docstring(s)]
+            try:
+                shapes = [ast.dump(strip.visit(copy.deepcopy(s)), annotate_fields=False) for s in statements]
+                sources = [ast.unparse(s) for s in statements]
+            except (RecursionError, ValueError):
+                continue
+            for shape, source in zip(shapes, sources, strict=True):
+                evidence.setdefault(f"code:statement:{_digest(shape)}", _short(source))
+            for (a, sa), (b, sb) in zip(zip(shapes, sources, strict=True), zip(shapes[1:], sources[1:], strict=True),
+                                        strict=False):  # fmt: skip
+                evidence.setdefault(f"code:sequence:{_digest(a + '|' + b)}", _short(f"{sa}\n{sb}"))
+    return evidence
 
 
-def fingerprint_submission(cells: tuple[Cell, ...], sandbox: SandboxOutcome, tasks: list[str]) -> dict[str, list[str]]:
-    """A submission's fingerprint: sorted circuit features (from what its tasks ran) and code features."""
+def _short(source: str, limit: int = 600) -> str:
+    return source if len(source) <= limit else source[: limit - 1] + "…"
+
+
+def code_features(cells: tuple[Cell, ...], tasks: frozenset[str]) -> set[str]:
+    """Hashes of every statement and of every pair of consecutive statements, with the names stripped."""
+    return set(code_evidence(cells, tasks))
+
+
+def fingerprint_submission(cells: tuple[Cell, ...], sandbox: SandboxOutcome, tasks: list[str]) -> dict[str, Any]:
+    """A submission's fingerprint: sorted circuit features (from what its tasks ran) and code features.
+
+    ``evidence`` maps features to what a person can read: the code behind a code feature, the instruction list
+    behind a circuit's hash.
+    """
     circuits: set[str] = set()
+    evidence: dict[str, str] = {}
     for (task, index), outcome in sorted(sandbox.cases.items()):
         if outcome.status != "returned" or not outcome.trace:
             continue
         try:
-            circuits |= trace_features(task, outcome.trace, index)
+            found, shown = trace_features(task, outcome.trace, index, with_evidence=True)
         except Exception:  # noqa: BLE001 - malformed data from the student's process: no features from it
             continue
-    return {"circuit": sorted(circuits), "code": sorted(code_features(cells, frozenset(tasks)))}
+        circuits |= found
+        evidence |= shown
+    code = code_evidence(cells, frozenset(tasks))
+    return {"circuit": sorted(circuits), "code": sorted(code), "evidence": {**evidence, **code}}

@@ -2,8 +2,8 @@
 
 Gradescope's results.json holds a ``score`` and a list of ``tests``, each with ``score``, ``max_score``, ``name``,
 ``output``, ``status`` and ``visibility``. Here every check of every task is one test, and the tests add up to the
-task's score: a task scores its points times the share of its checks passed, or zero when a gate failed (see
-`grader.judge.grade.GATES`), so each passed check of a task that scored carries an equal share of that score.
+task's score: each test scores its rubric row's points (or, for checks without points, an equal share of the
+task's score), in exact hundredths.
 
 ``python -m grader.export.gradescope --root ROOT`` is what the bundle's ``run_autograder`` runs, once per submission.
 """
@@ -17,12 +17,15 @@ import subprocess
 import sys
 import tempfile
 import time
+from decimal import ROUND_DOWN, Decimal
 from pathlib import Path
 from typing import Any
 
 from grader.discover import find_submissions
 from grader.export.atomic import write_atomically
-from grader.judge.grade import GATES
+from grader.export.classbook import CENT, exact
+from grader.export.rubric import is_gate
+from grader.results import CheckResult
 
 CONFIG = "grader-bundle.json"
 """The bundle's configuration file, at the root of ``/autograder/source``."""
@@ -39,32 +42,62 @@ def _case_label(message: str) -> str:
 
 
 def check_tests(task: dict[str, Any]) -> list[dict[str, Any]]:
-    """One Gradescope test per check of a task (as in grades.json), the scores adding up to the task's score."""
+    """One Gradescope test per check of a task (as in grades.json), the scores adding up to the task's score.
+
+    When the checks carry rubric points, each test scores its row's points; otherwise the task's score is shared
+    equally among its passed checks, exactly, the last one taking the remainder.
+    """
     checks = task["checks"]
-    passed = sum(bool(c["passed"]) for c in checks)
-    last_passed = next((c for c in reversed(checks) if c["passed"]), None)
+    score = exact(task.get("autograde_score", task["score"]))
+    rubric = any(c.get("max_points") for c in checks)
+    passed = [c for c in checks if c["passed"]]
+    maxima = [exact(c["max_points"]) for c in checks] if rubric else _shares(exact(task["max_score"]), len(checks))
+    if rubric:
+        earned = [min(exact(c.get("points", 0)), m) for c, m in zip(checks, maxima, strict=True)]
+    else:
+        shares = iter(_shares(score, len(passed)) if score > 0 else [])
+        earned = [next(shares, Decimal(0)) if c["passed"] else Decimal(0) for c in checks]
     tests: list[dict[str, Any]] = []
-    for check in checks:
+    for check, most, got in zip(checks, maxima, earned, strict=True):
         short = check["id"].removeprefix(f"{task['task']}.")
         label = _case_label(check["message"])
-        share = task["score"] / passed if check["passed"] and task["score"] > 0 else 0.0
-        share = round(share, 4)
-        if check["passed"] and task["score"] > 0 and check is last_passed:  # the rounding remainder goes here
-            share = round(task["score"] - sum(t["score"] for t in tests if t["status"] == "passed"), 4)
-        most = round(task["max_score"] / len(checks), 4)
-        if check is checks[-1]:
-            most = round(task["max_score"] - sum(t["max_score"] for t in tests), 4)
         tests.append(
             {
                 "name": f"{task['task']} · {short}" + (f" {label}" if label else ""),
-                "score": share,
-                "max_score": most,
+                "score": float(got),
+                "max_score": float(most),
                 "status": "passed" if check["passed"] else "failed",
                 "output": check["message"],
                 "visibility": "after_due_date" if is_hidden(check["id"]) else "visible",
             }
         )
+    final = exact(task["score"])
+    if final != score:  # the instructor's override: the rows as autograded, then the change
+        override = task.get("override") or {}
+        tests.append(
+            {
+                "name": f"{task['task']} · instructor's override",
+                "score": float(final - score),
+                "max_score": 0.0,
+                "status": "passed",
+                "output": override.get("comment") or f"Your instructor set this task to {final} points.",
+                "visibility": "visible",
+            }
+        )
     return tests
+
+
+def _shares(total: Decimal, count: int) -> list[Decimal]:
+    """``total`` in ``count`` shares of a hundredth each, adding up to it exactly (the remainder on the last)."""
+    if count <= 0:
+        return []
+    share = (total / count).quantize(CENT, rounding=ROUND_DOWN)
+    return [share] * (count - 1) + [total - share * (count - 1)]
+
+
+def _as_check(data: dict[str, Any]) -> CheckResult:
+    known = CheckResult.__dataclass_fields__
+    return CheckResult(**{k: v for k, v in data.items() if k in known})
 
 
 def _summary(record: dict[str, Any]) -> str:
@@ -73,7 +106,7 @@ def _summary(record: dict[str, Any]) -> str:
         lines.append(record["message"])
     for task in record["tasks"]:
         lines.append(f"- {task['task']}: {task['status']}, {task['score']:g} of {task['max_score']:g}")
-        gates = [c for c in task["checks"] if not c["passed"] and c["id"].endswith(GATES)]
+        gates = [c for c in task["checks"] if not c["passed"] and is_gate(_as_check(c))]
         if gates and any(c["passed"] for c in task["checks"]):
             lines.append(f"  It scores 0, whatever else passed, because {gates[0]['id']} failed: {gates[0]['message']}")
     return "\n".join(lines)
@@ -115,35 +148,44 @@ def _failure(message: str, points: dict[str, float]) -> dict[str, Any]:
 
 
 def grade_command(
-    python: str, submission: Path, out: Path, source: Path, config: dict[str, Any], run_as: str
+    python: str, submission: Path, out: Path, source: Path, config: dict[str, Any], student: str
 ) -> list[str]:
-    """The ``python -m grader grade`` command for one submission; ``run_as`` ('' for none) runs its code as a user."""
+    """The ``python -m grader grade`` command for one student's upload (a folder: the grader picks the notebook).
+
+    No ``--run-as``: run as root, the grader gives the student's code a uid of its own.
+    """
     command = [python, "-m", "grader", "grade", str(submission), "--exercise", config["exercise"], "--out", str(out)]
     command += ["--workers", "1", "--timeout", str(config["timeout"])]
-    command += ["--seed", str(config["seed"]), "--memory", str(config["memory"])]
+    command += ["--seed", str(config["seed"]), "--memory", str(config["memory"]), "--student", student]
     if config.get("checks"):
         command += ["--checks", str(source / config["checks"])]
-    return command + (["--run-as", run_as] if run_as else [])
+    return command
+
+
+def _student(root: Path) -> str:
+    """Who uploaded, from Gradescope's ``submission_metadata.json`` (their e-mail or id), else ``submission``."""
+    try:
+        users = json.loads((root / "submission_metadata.json").read_text(encoding="utf-8"))["users"]
+        return str(users[0].get("email") or users[0].get("id") or "submission")
+    except (OSError, ValueError, KeyError, IndexError, TypeError, AttributeError):
+        return "submission"
 
 
 def grade_in_container(root: Path, python: str = sys.executable) -> dict[str, Any]:
-    """Grade the one submission in ``root/submission`` and write ``root/results/results.json``; return it."""
+    """Grade the upload in ``root/submission`` and write ``root/results/results.json``; return it.
+
+    An upload with several files is graded on the notebook of the exercise (see `grader.discover.pick_file`),
+    the other files named in the output.
+    """
     started = time.monotonic()
     config = json.loads((root / "source" / CONFIG).read_text(encoding="utf-8"))
     points: dict[str, float] = config["points"]
     found = find_submissions([root / "submission"]) if (root / "submission").is_dir() else []
-    if len(found) != 1:
-        names = ", ".join(p.name for p in found) or "none"
-        results = _failure(
-            f"Upload exactly one .ipynb notebook or .py file for {config['exercise']}; found {len(found)} ({names}).",
-            points,
-        )
+    if not found:
+        results = _failure(f"Upload the .ipynb notebook (or a .py file) of {config['exercise']}; found none.", points)
     else:
         scratch = Path(tempfile.mkdtemp(prefix="grader-"))
-        run_as = os.environ.get("GRADER_RUN_AS", config.get("run_as", "nobody"))
-        if os.geteuid() != 0:
-            run_as = ""
-        command = grade_command(python, found[0], scratch, root / "source", config, run_as)
+        command = grade_command(python, root / "submission", scratch, root / "source", config, _student(root))
         run = subprocess.run(command, capture_output=True, text=True, cwd=scratch)
         print(run.stdout, run.stderr, sep="\n")  # Gradescope keeps this stdout for the instructor only
         try:

@@ -30,14 +30,21 @@ class Pair:
     flagged: bool
 
 
-def _features(record: SubmissionRecord) -> frozenset[str]:
+def _features(record: SubmissionRecord, ignore: frozenset[str]) -> frozenset[str]:
     found = record.fingerprint or {}
-    return frozenset(f for kind in ("circuit", "code") for f in found.get(kind, []))
+    return frozenset(f for kind in ("circuit", "code") for f in found.get(kind, []) if f not in ignore)
 
 
-def similar_pairs(records: list[SubmissionRecord], threshold: float = THRESHOLD, top: int = 5) -> list[Pair]:
-    """Every pair of fingerprinted submissions with its score, most similar first."""
-    prints = {r.submission: _features(r) for r in records if r.fingerprint}
+def similar_pairs(
+    records: list[SubmissionRecord], threshold: float = THRESHOLD, top: int = 5, ignore: frozenset[str] = frozenset()
+) -> list[Pair]:
+    """Every pair of fingerprinted submissions with its score, most similar first.
+
+    ``ignore`` holds the features of the starter notebook: what the students were given is nobody's work, so two
+    untouched notebooks share nothing. A submission left with no feature of its own is in no pair.
+    """
+    prints = {r.submission: _features(r, ignore) for r in records if r.fingerprint}
+    prints = {submission: features for submission, features in prints.items() if features}
     count = len(prints)
     frequency = Counter(f for features in prints.values() for f in features)
     weight = {f: math.log(count / df) for f, df in frequency.items()}
