@@ -23,8 +23,8 @@ from grader.pipeline import grade_all
 from grader.primitives import DEFAULT_SEED
 from grader.sandbox.runner import Limits
 
-REQUIREMENTS = Path(__file__).resolve().parent.parent / "requirements.txt"
-"""The course's pinned requirements, next to the package in a checkout of the course."""
+REQUIREMENTS = Path(__file__).resolve().parent.parent / "classroom" / "requirements-grader.txt"
+"""The grader's run-time pins (a subset of requirements.txt), in a checkout of the course."""
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -48,7 +48,7 @@ def _parser() -> argparse.ArgumentParser:
     bundle.add_argument("--timeout", type=float, default=60.0, help="seconds per notebook cell and per task call")
     bundle.add_argument("--memory", type=int, default=4096, help="memory limit of the submission's process (MB)")
     bundle.add_argument("--seed", type=int, default=DEFAULT_SEED, help="non-zero seed of the grader's re-runs")
-    bundle.add_argument("--requirements", type=Path, default=REQUIREMENTS, help="the course's pinned requirements")
+    bundle.add_argument("--requirements", type=Path, default=REQUIREMENTS, help="the pins setup.sh installs")
     classroom = commands.add_parser("classroom", help="report a grades.json to GitHub Classroom (in a workflow)")
     classroom.add_argument("report", type=Path, metavar="GRADES_JSON")
     classroom.add_argument("--github-output", type=Path, help="append `result=<base64 JSON>` to this step output file")

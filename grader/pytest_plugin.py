@@ -2,8 +2,11 @@
 
 Every submission found under the paths becomes a pytest file with one test per task, graded by the same
 pipeline as ``python -m grader grade`` (isolated process, same checks, same seed). A task's test passes when all
-its checks pass; its failure report lists the failed checks' messages, and its score goes into the JUnit XML as
-test properties.
+its checks pass; its failure report lists the failed checks' messages and the task's score.
+
+With ``--junitxml``, scores go where the xunit2 schema (pytest's default ``junit_family``) allows them: the test
+suite's ``<properties>``, as ``<test id>.score``, ``.max_score`` and ``.status`` (a ``<property>`` inside a
+``<testcase>`` is not valid xunit2, and Jenkins and GitLab drop such files' properties).
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _pytest.junitxml import xml_key
 
 from grader.exercises import Exercise, load_exercise
 from grader.pipeline import grade_submission
@@ -81,12 +85,21 @@ class TaskItem(pytest.Item):
         assert isinstance(self.parent, SubmissionFile)
         record = self.parent.record()
         task = next((t for t in record.tasks if t.task == self.name), None)
-        self.user_properties += [("status", task.status if task else record.status)]
+        points = next((t.points for t in self.config.stash[_EXERCISE].tasks if t.name == self.name), 0.0)
+        score, max_score = (task.score, task.max_score) if task else (0.0, points)
+        self._suite_properties(task.status if task else record.status, score, max_score)
         if task is None:
-            raise TaskFailed(f"{record.status}: {record.message}")
-        self.user_properties += [("score", task.score), ("max_score", task.max_score)]
+            raise TaskFailed(f"{record.status}: {record.message} (score 0 of {max_score:g})")
         if task.status != "passed":
-            raise TaskFailed(_failed_checks(task))
+            raise TaskFailed(f"score {score:g} of {max_score:g}\n{_failed_checks(task)}")
+
+    def _suite_properties(self, status: str, score: float, max_score: float) -> None:
+        """The task's status and score as properties of the JUnit test suite (where xunit2 allows properties)."""
+        xml = self.config.stash.get(xml_key, None)
+        if xml is None:
+            return
+        for name, value in (("status", status), ("score", f"{score:g}"), ("max_score", f"{max_score:g}")):
+            xml.add_global_property(f"{self.nodeid}.{name}", value)
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
         """The learner-facing messages, not a traceback."""

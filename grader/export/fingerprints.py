@@ -62,9 +62,7 @@ def circuit_features(
     return features
 
 
-def trace_features(
-    task: str, trace_data: dict[str, Any], case: int = 0, with_evidence: bool = False
-) -> Any:
+def trace_features(task: str, trace_data: dict[str, Any], case: int = 0, with_evidence: bool = False) -> Any:
     """Features of everything one task call ran: its primitives, their options and the circuits of their PUBs.
 
     The options tree counts as one feature (a primitive left at its defaults shares it with every other one), plus
