@@ -37,8 +37,9 @@ def clone_command(source: str) -> list[str]:
 def fork(tmp_path: Path, url: str, branch: str) -> Path:
     """A copy of the course's notebooks with a _config.yml that names another repository."""
     root = tmp_path / "fork"
-    for folder in ("exercises", "solutions"):
+    for folder in ("exercises", "solutions", "book"):
         shutil.copytree(ROOT / folder, root / folder)
+    shutil.copy2(ROOT / "_toc.yml", root / "_toc.yml")
     config = (ROOT / "_config.yml").read_text()
     config = re.sub(r"(?m)^(  url: ).*$", rf"\g<1>{url}", config)
     config = re.sub(r"(?m)^(  branch: ).*$", rf"\g<1>{branch}", config)
@@ -72,13 +73,18 @@ def test_a_fork_changes_one_file_and_the_tool_follows(tmp_path: Path) -> None:
     url = origin.as_uri()
     root = fork(tmp_path, url, "spring-term")
     before = {p: nbformat.read(p, as_version=4) for p in sorted(root.glob("*/*.ipynb"))}
+    twins = sorted((root / "book" / "_colab").rglob("*.ipynb"))
 
     check = run_tool("--check", "--root", str(root))
     assert check.returncode == 1
     assert len(re.findall(r"(?m)^(exercises|solutions)/.*\.ipynb: cell", check.stdout)) == len(before) == 22
 
+    assert len(re.findall(r"(?m)^book/_colab/.*\.ipynb: the twin", check.stdout)) == len(twins) > 10
+
     assert run_tool("--root", str(root)).returncode == 0
     assert run_tool("--check", "--root", str(root)).returncode == 0
+    for twin in twins:
+        assert url in colab_cell(nbformat.read(twin, as_version=4)).source
     for path, old in before.items():
         new = nbformat.read(path, as_version=4)
         generated = colab_cell(new)
@@ -119,7 +125,44 @@ def test_the_tool_edits_no_notebook_twice(tmp_path: Path) -> None:
     """Rewriting is idempotent: a second run finds nothing to change and the files are byte-identical."""
     root = fork(tmp_path, "https://github.com/example-school/primitives-course", "main")
     assert run_tool("--root", str(root)).returncode == 0
-    first = {p: p.read_bytes() for p in root.glob("*/*.ipynb")}
+    first = {p: p.read_bytes() for p in root.glob("**/*.ipynb")}
     second = run_tool("--root", str(root))
     assert second.returncode == 0 and "agrees" in second.stdout
-    assert {p: p.read_bytes() for p in root.glob("*/*.ipynb")} == first
+    assert {p: p.read_bytes() for p in root.glob("**/*.ipynb")} == first
+
+
+def test_every_notebook_page_has_a_current_twin() -> None:
+    """Each executable page of the book has its twin in book/_colab/, cell for cell, outputs cleared."""
+    sys.path.insert(0, str(ROOT / "tools"))
+    from notebook_cells import executable_pages, twin_path
+
+    pages = executable_pages()
+    assert len(pages) >= 12
+    assert sorted(twin_path(p) for p in pages) == sorted((ROOT / "book" / "_colab").rglob("*.ipynb"))
+    for page in pages:
+        twin = nbformat.read(twin_path(page), as_version=4)
+        nbformat.validate(twin)
+        setup = colab_cell(twin)
+        assert twin.cells.index(setup) <= 1, "the set-up cell comes first, after the title"
+        assert f'os.chdir("/content/course/{page.parent.relative_to(ROOT).as_posix()}")' in setup.source
+        for cell in twin.cells:
+            if cell.cell_type == "code":
+                assert cell.outputs == [] and cell.execution_count is None
+                failing = "raises-exception" in cell.metadata.get("tags", [])
+                assert cell.source.startswith("%%raises_exception\n") == failing
+
+
+def test_a_chapter_twin_runs_all_cells_in_a_fresh_kernel() -> None:
+    """As Colab's Run all does after the set-up: top to bottom, and cells that fail on purpose do not stop it."""
+    from nbclient import NotebookClient
+
+    twin = ROOT / "book" / "_colab" / "replace-backend-run.ipynb"
+    notebook = nbformat.read(twin, as_version=4)
+    client = NotebookClient(notebook, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(ROOT / "book")}})
+    client.execute()  # allow_errors=False: an error anywhere else stops here
+    failing = [c for c in notebook.cells if "raises-exception" in c.metadata.get("tags", [])]
+    assert failing, "the chapter shows at least one pitfall"
+    for cell in failing:
+        assert any(o.output_type == "error" for o in cell.outputs), "the pitfall's error is shown"
+    last = [c for c in notebook.cells if c.cell_type == "code"][-1]
+    assert last.execution_count is not None, "Run all reached the last cell"

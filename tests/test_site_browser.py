@@ -216,8 +216,10 @@ def test_launch_buttons_open_the_page_source_on_its_branch(
         if link.is_displayed()
     }
     expected = {"Binder": f"https://mybinder.org/v2/gh/{slug}/{branch}?urlpath=lab/tree/{source}"}
-    if source.endswith(".ipynb"):  # Colab opens notebooks only; a chapter's Markdown source would not run there
-        expected["Colab"] = f"https://colab.research.google.com/github/{slug}/blob/{branch}/{source}"
+    # Colab opens notebooks only: a chapter's button opens its twin in book/_colab/ (tools/notebook_cells.py).
+    notebook = source if source.endswith(".ipynb") else re.sub(r"^book/(.*)\.md$", r"book/_colab/\1.ipynb", source)
+    assert (root / notebook).is_file(), f"{notebook} is missing: run python tools/notebook_cells.py"
+    expected["Colab"] = f"https://colab.research.google.com/github/{slug}/blob/{branch}/{notebook}"
     assert {label: link.get_attribute("href") for label, link in buttons.items()} == expected
 
 
