@@ -6,6 +6,7 @@ import base64
 import json
 import subprocess
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 import nbformat
@@ -42,8 +43,9 @@ def only(report: Path, name: str) -> dict:
 
 def test_solution_reports_full_points(report: Path) -> None:
     result = classroom_result(only(report, "solved.ipynb"))
-    assert (result["status"], result["max_score"], points(result)) == ("pass", 4.0, (4.0, 4.0))
+    assert (result["status"], result["max_score"], points(result)) == ("pass", 4.0, ("4", "4"))
     assert {t["status"] for t in result["tests"]} == {"pass"}
+    assert {t["line_no"] for t in result["tests"]} == {0}, "the reporter prints `line undefined` without it"
     assert notices(result)[0] == "::notice title=Autograding complete::Points 4/4"
     assert json.loads(base64.b64decode(encoded(result))) == result
 
@@ -52,7 +54,8 @@ def test_legacy_code_reports_its_grade_and_why(report: Path) -> None:
     data = only(report, "legacy.ipynb")
     result = classroom_result(data)
     record = data["submissions"][0]
-    assert result["status"] == "fail" and points(result) == (record["score"], 4.0) and record["score"] < 4.0
+    assert result["status"] == "fail" and record["score"] < 4.0
+    assert points(result) == (f"{Decimal(str(record['score'])).normalize():f}", "4"), "one total: the grade, exactly"
     failing = [t for t in result["tests"] if t["status"] == "fail"]
     assert any("backend.run" in t["message"] for t in failing)
     assert json.loads(notices(result)[1].split("::", 2)[2]) == {"totalPoints": record["score"], "maxPoints": 4.0}
@@ -68,20 +71,47 @@ def test_command_writes_the_step_output_the_reporter_reads(report: Path, tmp_pat
     decoded = json.loads(base64.b64decode(lines[1].removeprefix("result=")))
     records = json.loads(report.read_text())["submissions"]
     assert decoded["max_score"] == 8.0 and len({t["name"].split(":")[0] for t in decoded["tests"]}) == 2
-    total = sum(r["score"] for r in records)
-    assert f"::notice title=Autograding complete::Points {total:g}/8" in run.stdout
+    total = sum(Decimal(str(r["score"])) for r in records).normalize()
+    assert f"::notice title=Autograding complete::Points {total:f}/8" in run.stdout
+    assert sum(Decimal(str(t["score"])) for t in decoded["tests"]) == total, "no float noise"
 
 
 def test_workflow_template_is_what_classroom_reads() -> None:
     workflow = yaml.safe_load(WORKFLOW.read_text())
     assert workflow["name"] == "Autograding Tests" and list(workflow["jobs"]) == ["run-autograding-tests"]
-    assert "push" in workflow[True]  # YAML 1.1 reads the key `on` as true
-    steps = workflow["jobs"]["run-autograding-tests"]["steps"]
-    by_id = {s.get("id"): s for s in steps}
-    assert "python -m grader classroom grades/grades.json" in by_id["grader"]["run"]
-    reporter = next(s for s in steps if "autograding-grading-reporter" in s.get("uses", ""))
-    runner = reporter["with"]["runners"]
-    assert reporter["env"] == {f"{runner.upper()}_RESULTS": "${{ steps.grader.outputs.result }}"}
+    assert workflow[True] == ["push", "repository_dispatch"]  # YAML 1.1 reads the key `on` as true
+    job = workflow["jobs"]["run-autograding-tests"]
+    assert job["if"] == "github.actor != 'github-classroom[bot]'", "the bot's first commit is not graded"
+    steps = job["steps"]
+    runs = " ".join(s.get("run", "") for s in steps)
+    assert "python -m grader grade submission " in runs and "--student" in runs, "the repository is one student"
+    assert "--notice" in runs and "GITHUB_STEP_SUMMARY" in runs
+    assert not any("autograding-grading-reporter" in s.get("uses", "") for s in steps), "one total, not two"
+    assert "course/classroom/requirements-grader.txt" in runs
     python = next(s for s in steps if s.get("uses", "").startswith("actions/setup-python"))
     assert python["with"]["python-version"] == "3.11"
-    assert any("python -m grader grade" in s.get("run", "") for s in steps)
+
+
+def test_workflow_fetches_the_course_at_a_ref_that_exists() -> None:
+    env = yaml.safe_load(WORKFLOW.read_text())["env"]
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]
+    assert f"https://github.com/{env['COURSE_REPOSITORY']}" == config["url"].rstrip("/")
+    assert env["COURSE_REF"] == config["branch"], "the branch the course publishes"
+    refs = subprocess.run(["git", "rev-parse", "--verify", "--quiet", f"refs/heads/{env['COURSE_REF']}"], cwd=ROOT,
+                          capture_output=True)  # fmt: skip
+    remote = subprocess.run(["git", "rev-parse", "--verify", "--quiet", f"refs/remotes/origin/{env['COURSE_REF']}"],
+                            cwd=ROOT, capture_output=True)  # fmt: skip
+    assert refs.returncode == 0 or remote.returncode == 0, f"no branch {env['COURSE_REF']} in this repository"
+
+
+def test_student_copy_has_no_solutions_and_points_at_its_own_repository(tmp_path: Path) -> None:
+    url = "https://github.com/example-org/course-student"
+    command = [sys.executable, "classroom/make_student_copy.py", str(tmp_path / "copy"), "--url", url]
+    run = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr[-2000:]
+    copy = tmp_path / "copy"
+    assert not (copy / "solutions").exists() and (copy / "exercises/sampler-basics.ipynb").is_file()
+    assert (copy / "_toc.yml").read_text() == (ROOT / "_toc_student.yml").read_text()
+    assert yaml.safe_load((copy / "_config.yml").read_text())["repository"]["url"] == url
+    assert url in (copy / "exercises/sampler-basics.ipynb").read_text(), "the Colab cell clones the copy"
+    assert (copy / "grader/cli.py").is_file() and (copy / "classroom/requirements-grader.txt").is_file()

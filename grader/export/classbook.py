@@ -276,12 +276,27 @@ def merge(old: list[Entry], new: list[Entry]) -> list[Entry]:
         if same_file is not None and entry.student.source in ("file name", "folder"):
             entry.student = same_file.student
         hits = [i for i, e in enumerate(result) if e.key == entry.key or e is same_file]
+        if hits:
+            entry.student = _known(result[hits[0]].student, entry.student)
         if not hits:
             result.append(entry)
             continue
         result[hits[0]] = entry
         result = [e for i, e in enumerate(result) if i not in hits[1:]]
     return result
+
+
+def _known(old: Student, new: Student) -> Student:
+    """A student's identity after a regrade: what this run read, with what an earlier run knew filling the gaps.
+
+    A name from a roster outlives the short name of an LMS file name when the regrade has no roster.
+    """
+    if new.id != old.id:
+        return new
+    values = {f.name: getattr(new, f.name) or getattr(old, f.name) for f in fields(Student)}
+    if new.source not in ("roster", "option") and old.name:
+        values["name"] = old.name
+    return Student(**values)
 
 
 def with_message(record: SubmissionRecord, notes: list[str]) -> SubmissionRecord:

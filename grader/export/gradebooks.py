@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import io
+from decimal import Decimal
 
 from grader.export.classbook import Entry, text
 from grader.export.feedback import STATUS_WORDS
@@ -41,7 +42,7 @@ def grades_csv(task_names: list[str], entries: list[Entry]) -> str:
         + ["max_score", "student_id", "student_name", "autograde_total", "late_days", "penalty", "overrides"]
     )
     for entry in entries:
-        autograde = sum(entry.autograde.values())
+        autograde = sum(entry.autograde.values(), Decimal(0))
         writer.writerow(
             [entry.record.submission, entry.record.status]
             + [text(entry.task_scores[n]) if n in entry.task_scores else "0" for n in task_names]

@@ -24,6 +24,7 @@ import logging
 import platform
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from decimal import Decimal
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
@@ -69,15 +70,20 @@ class ReportOptions:
     gid: int | None = None
     starter_features: frozenset[str] = frozenset()
     missing: list[str] = field(default_factory=list)
+    isolation: dict[str, Any] | None = None
+    """How the run isolated the students' code (`grader.sandbox.isolation.Isolation.describe`)."""
     """Roster students without a submission."""
 
 
-def environment() -> dict[str, str]:
-    """The versions a grade depends on, recorded in every report."""
-    return {
+def environment(isolation: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The versions a grade depends on, and how the students' code was isolated, recorded in every report."""
+    found: dict[str, Any] = {
         "python": platform.python_version(),
         **{name: version(name) for name in ("qiskit", "qiskit-ibm-runtime", "qiskit-aer")},
     }
+    if isolation is not None:
+        found["isolation"] = isolation
+    return found
 
 
 def _task_json(entry: Entry, task: Any) -> dict[str, Any]:
@@ -102,7 +108,7 @@ def record_json(entry: Entry, policy: LatePolicy | None) -> dict[str, Any]:
         "message": message,
         "tasks": [_task_json(entry, t) for t in record.tasks],
         "student": entry.student.to_dict(),
-        "autograde_score": number(sum(entry.autograde.values())) if record.tasks else 0.0,
+        "autograde_score": number(sum(entry.autograde.values(), Decimal(0))),
         "graded_at": entry.graded_at,
     }
     if message != record.message:
@@ -125,11 +131,17 @@ def record_json(entry: Entry, policy: LatePolicy | None) -> dict[str, Any]:
     return data
 
 
-def grades_json(exercise: Exercise, entries: list[Entry], overrides: list[Override], policy: LatePolicy | None) -> str:
+def grades_json(
+    exercise: Exercise,
+    entries: list[Entry],
+    overrides: list[Override],
+    policy: LatePolicy | None,
+    isolation: dict[str, Any] | None = None,
+) -> str:
     """The report in the fixed JSON schema, with the class's overrides and late policy kept for regrades."""
     data: dict[str, Any] = {
         "exercise": exercise.id,
-        "environment": environment(),
+        "environment": environment(isolation),
         "submissions": [record_json(e, policy) for e in entries],
         "overrides": [o.to_dict() for o in overrides],
         "late_policy": policy.to_dict() if policy else None,
@@ -228,7 +240,7 @@ def write_reports(
         write_atomically(out / name, content, gid)
 
     write(STATE, _fingerprint_state(entries))
-    write("grades.json", grades_json(exercise, entries, overrides, policy))
+    write("grades.json", grades_json(exercise, entries, overrides, policy, options.isolation))
     write("grades.csv", gradebooks.grades_csv(tasks, entries))
     column = options.assignment_name or exercise.id
     maximum = text(sum(maxima.values()))
@@ -257,6 +269,6 @@ def write_reports(
         for name in prune(out / folder, keep, suffixes):
             log.info("removed %s/%s: no such student in the class any more", folder, name)
     write("report.html", class_report_html(exercise.id, tasks, entries, pairs, policy, unused, options.missing,
-                                           environment()))  # fmt: skip
+                                           environment(options.isolation)))  # fmt: skip
     log.info("reports for %d students written to %s", len(entries), out)
     return entries
