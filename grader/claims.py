@@ -192,6 +192,17 @@ def encode_case(returned: Any, error: BaseException | None, recording: Any) -> d
 
 
 @dataclass
+class CaseOutcome:
+    """How one call of a task function ended, as the sandbox reported it (its claim is still only a claim)."""
+
+    status: str  # returned | raised | missing | timeout | crashed
+    claim: Any = None
+    """The raw claim (`encode_case`'s data) for "returned" and "raised"."""
+    error: str | None = None
+    """What the grader saw for "timeout" and "crashed": how long it ran, how the process ended."""
+
+
+@dataclass
 class Call:
     """One primitive job a case claims it submitted, decoded in the judge's process (still only a claim)."""
 

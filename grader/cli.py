@@ -21,7 +21,17 @@ from grader.export.instructor import add_options, log_records, prepare
 from grader.load import SubmissionError, load_submission
 from grader.pipeline import grade_all
 from grader.primitives import DEFAULT_SEED
-from grader.sandbox.runner import Limits
+from grader.sandbox import forkserver
+from grader.sandbox.isolation import (
+    DEFAULT_UID_BASE,
+    LEVELS,
+    Isolation,
+    IsolationError,
+    Limits,
+    choose,
+    closed_to_others,
+)
+from grader.sandbox.preflight import preflight
 
 REQUIREMENTS = Path(__file__).resolve().parent.parent / "classroom" / "requirements-grader.txt"
 """The grader's run-time pins (a subset of requirements.txt), in a checkout of the course."""
@@ -39,7 +49,15 @@ def _parser() -> argparse.ArgumentParser:
     grade.add_argument("--seed", type=int, default=DEFAULT_SEED, help="non-zero seed of the grader's re-runs")
     grade.add_argument("--memory", type=int, default=4096, help="memory limit of each submission's process (MB)")
     grade.add_argument("--checks", type=Path, help="folder of instructor-only exercise modules that replace ours")
-    grade.add_argument("--run-as", metavar="USER", help="run student code as this user (the grader must be root)")
+    grade.add_argument(
+        "--isolation",
+        choices=("auto", *LEVELS),
+        default="auto",
+        help="how to isolate student code; auto: the strongest this machine permits (see the grading guide)",
+    )
+    grade.add_argument(
+        "--uid-base", type=int, default=DEFAULT_UID_BASE, help="first of the sandbox uids, one per worker (as root)"
+    )
     add_options(grade)
     bundle = commands.add_parser("gradescope", help="write a Gradescope autograder bundle (.zip) for one exercise")
     bundle.add_argument("--exercise", required=True, help="exercise ID")
@@ -93,15 +111,24 @@ def _classroom(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int
     return 0
 
 
-def _check_user(parser: argparse.ArgumentParser, user: str) -> None:
-    import pwd
-
-    if os.geteuid() != 0:
-        parser.error("--run-as needs the grader to run as root")
+def _isolation(args: argparse.Namespace, limits: Limits) -> Isolation:
+    """The run's isolation, proven by the pre-flight; exits with 2 and the reason when it cannot be had."""
     try:
-        pwd.getpwnam(user)
-    except KeyError:
-        parser.error(f"--run-as: no user named {user!r}")
+        allowed = forkserver.shared().namespaces_allowed()
+        protect = [*args.paths, args.out, *([args.checks] if args.checks else [])]
+        isolation = choose(args.isolation, args.workers, protect, args.uid_base, allowed)
+        preflight(isolation, limits)
+    except (IsolationError, forkserver.ForkServerError) as error:
+        print(f"python -m grader: error: {error}", file=sys.stderr)
+        raise SystemExit(2) from None
+    described = isolation.describe()
+    print(
+        f"isolation: {described['level']}"
+        + (f" (uids {isolation.uids[0]}…{isolation.uids[-1]})" if isolation.uids else "")
+    )
+    if described["note"]:
+        print(f"WARNING: {described['note']}", file=sys.stderr)
+    return isolation
 
 
 def _exercise_from_metadata(paths: list[Path]) -> str | None:
@@ -137,8 +164,6 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"no such file or folder: {', '.join(missing)}")
     if args.seed == 0 or args.timeout <= 0 or args.workers < 1 or args.memory < 256:
         parser.error("--seed must be non-zero, --timeout positive, --workers at least 1, --memory at least 256")
-    if args.run_as:
-        _check_user(parser, args.run_as)
     paths = find_submissions(args.paths)
     if not paths:
         parser.error("no .ipynb or .py submission found in the paths given")
@@ -154,17 +179,22 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     submissions, report = prepare(parser, args, exercise)  # one per student; overrides, late policy, logging
     paths = [s.path for s in submissions]
-    records = grade_all(
-        paths,
-        exercise,
-        args.out,
-        args.workers,
-        Limits(args.timeout, args.memory, args.run_as),
-        args.seed,
-        progress=_progress if sys.stderr.isatty() else None,
-        submissions=submissions,
-        report=report,
-    )
+    limits = Limits(args.timeout, args.memory)
+    isolation = _isolation(args, limits)
+    report.isolation = isolation.describe()
+    with closed_to_others(isolation.hidden if isolation.level == "uid" else ()):
+        records = grade_all(
+            paths,
+            exercise,
+            args.out,
+            args.workers,
+            limits,
+            args.seed,
+            isolation,
+            progress=_progress if sys.stderr.isatty() else None,
+            submissions=submissions,
+            report=report,
+        )
     log_records(records, started)
     graded = sum(r.status == "graded" for r in records)
     print(f"{len(records)} submissions, {graded} graded; reports in {args.out}")

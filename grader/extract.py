@@ -3,19 +3,35 @@
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from IPython.core.inputtransformer2 import TransformerManager
 
 from grader.load import Cell
 
+RUN_BODY = {"time", "timeit", "capture", "prun"}
+"""Cell magics whose body is ordinary code: the grader runs (and reads) the body once, as the kernel would."""
+
 
 @dataclass(frozen=True)
 class Program:
-    """The code to run, cell by cell, and the top-level functions it defines."""
+    """The code to run, cell by cell, the top-level functions it defines, and notes on what was left out."""
 
     cells: tuple[Cell, ...]
     functions: frozenset[str]
+    notes: list[str] = field(default_factory=list)
+
+
+def _unwrap_cell_magic(cell: Cell, notes: list[str]) -> str:
+    """A cell's source with a leading ``%%time``-like magic replaced by its body; other cell magics dropped."""
+    first, _, body = cell.source.lstrip("\n").partition("\n")
+    if not first.startswith("%%"):
+        return cell.source
+    name = first[2:].split(maxsplit=1)[0] if first[2:].strip() else ""
+    if name in RUN_BODY:
+        return body
+    notes.append(f"cell {cell.number}: the `%%{name}` cell was not run (the grader runs Python cells only)")
+    return ""
 
 
 def _without_magics(source: str) -> str:
@@ -40,8 +56,9 @@ def extract_program(cells: tuple[Cell, ...]) -> Program:
     """Clean every cell; list the top-level functions of the cells that parse."""
     cleaned = []
     functions: set[str] = set()
+    notes: list[str] = []
     for cell in cells:
-        source = _without_magics(cell.source)
+        source = _without_magics(_unwrap_cell_magic(cell, notes))
         try:
             tree = ast.parse(source)
         except SyntaxError:
@@ -62,4 +79,4 @@ def extract_program(cells: tuple[Cell, ...]) -> Program:
                     lines[line] = ""
                 lines[node.lineno - 1] = " " * node.col_offset + "pass"
         cleaned.append(Cell(cell.number, "\n".join(lines)))
-    return Program(tuple(cleaned), frozenset(functions))
+    return Program(tuple(cleaned), frozenset(functions), notes)

@@ -5,31 +5,48 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
+from grader import wire
 from grader.discover import Submission
-from grader.exercises import Context, Exercise
+from grader.exercises import Case, Exercise
 from grader.export.fingerprints import fingerprint_submission
 from grader.export.report import ReportOptions, write_reports
 from grader.extract import extract_program
-from grader.judge.grade import encode_args, grade_exercise
-from grader.judge.statistics import NOTEBOOK_ALPHA
+from grader.judge.grade import grade_exercise, summed
 from grader.load import SubmissionError, load_submission
+from grader.primitives import case_seed
 from grader.results import SubmissionRecord
-from grader.sandbox.runner import Limits, run_isolated
+from grader.sandbox.isolation import Isolation, Limits
+from grader.sandbox.runner import CaseRequest, run_isolated
 from grader.scan import scan_cells
-from grader.simulators import grader_backend
 
 
-def grade_submission(path: Path, exercise: Exercise, limits: Limits, seed: int) -> SubmissionRecord:
+def encode_args(case: Case) -> list[Any]:
+    """A case's arguments for the sandbox: backends by class name (it builds its own), other values typed."""
+    encoded = []
+    for arg in case.args:
+        cls = type(arg)
+        if cls.__module__.startswith("qiskit_ibm_runtime.fake_provider") or cls.__name__ in (
+            "AerSimulator",
+            "BasicSimulator",
+        ):
+            encoded.append({"backend": cls.__name__})
+        else:
+            encoded.append({"value": wire.encode(arg)})
+    return encoded
+
+
+def grade_submission(
+    path: Path, exercise: Exercise, limits: Limits, seed: int, isolation: Isolation
+) -> SubmissionRecord:
     """Grade one submission; every failure of the submission becomes part of its record."""
-    max_score = sum(t.points for t in exercise.tasks)
+    max_score = float(exercise.points)
 
     def record(status: str, message: str, tasks: list | None = None) -> SubmissionRecord:
         tasks = tasks or []
-        score = float(round(sum(t.score for t in tasks), 2))
-        return SubmissionRecord(str(path), status, score, max_score, message, tasks)
+        return SubmissionRecord(str(path), status, summed([t.score for t in tasks]), max_score, message, tasks)
 
     try:
         submission = load_submission(path)  # 1. load
@@ -42,18 +59,17 @@ def grade_submission(path: Path, exercise: Exercise, limits: Limits, seed: int) 
     if not program.functions & set(task_names):
         return record("ungradable", f"Not graded: no function named {' or '.join(task_names)} is defined.")
     scan = scan_cells(program.cells)  # 3. scan
-    # The student's process builds its own backends from these; the checks use the grader's, built once.
-    cases = {
-        t.name: [replace(c, args=tuple(map(grader_backend, c.args))) for c in t.cases_for(batch=True)]
-        for t in exercise.tasks
-    }
-    requests = [(name, [encode_args(case) for case in task_cases]) for name, task_cases in cases.items()]
-    sandbox = run_isolated(program.cells, requests, limits)  # 4. run isolated
+    cases = {t.name: t.cases_for(batch=True) for t in exercise.tasks}
+    requests = [
+        CaseRequest(name, index, encode_args(case), case_seed(seed, name, index))
+        for name, task_cases in cases.items()
+        for index, case in enumerate(task_cases)
+    ]
+    sandbox = run_isolated(program.cells, requests, limits, isolation)  # 4. run isolated
     if sandbox.crashed:
         return record("crashed", f"Not graded: {sandbox.crashed}.")
-    context = Context(alpha=NOTEBOOK_ALPHA / max(1, exercise.statistical_tests_for(batch=True)), seed=seed)
-    tasks = grade_exercise(exercise, cases, sandbox, scan, context)  # 5. check
-    notes = [f"cell {n}: {e}" for n, e in sorted(sandbox.cell_errors.items())]
+    tasks = grade_exercise(exercise, cases, sandbox.cases, scan, sandbox.cell_errors)  # 5. check
+    notes = [f"cell {n}: {e}" for n, e in sorted(sandbox.cell_errors.items())] + program.notes + sandbox.notes
     status = "timeout" if tasks and all(t.status == "timeout" for t in tasks) else "graded"
     graded = record(status, "; ".join(notes)[:2000], tasks)
     try:
@@ -70,6 +86,7 @@ def grade_all(
     workers: int,
     limits: Limits,
     seed: int,
+    isolation: Isolation,
     progress: Callable[[int, int], None] | None = None,
     submissions: list[Submission] | None = None,
     report: ReportOptions | None = None,
@@ -83,13 +100,11 @@ def grade_all(
 
     def one(index: int) -> None:
         try:
-            records[index] = grade_submission(paths[index], exercise, limits, seed)
+            records[index] = grade_submission(paths[index], exercise, limits, seed, isolation)
         except Exception as error:  # noqa: BLE001 - a grader bug must not lose the rest of the class
             message = f"Not graded: the grader failed ({type(error).__name__}: {error}); please report it."
             print(message, file=sys.stderr)
-            records[index] = SubmissionRecord(
-                str(paths[index]), "crashed", 0.0, sum(t.points for t in exercise.tasks), message
-            )
+            records[index] = SubmissionRecord(str(paths[index]), "crashed", 0.0, float(exercise.points), message)
 
     done = 0
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:

@@ -21,10 +21,13 @@ from grader.exercises import Exercise, load_exercise
 from grader.pipeline import grade_submission
 from grader.primitives import DEFAULT_SEED
 from grader.results import SubmissionRecord, TaskResult
-from grader.sandbox.runner import Limits
+from grader.sandbox import forkserver
+from grader.sandbox.isolation import DEFAULT_UID_BASE, Isolation, Limits, choose
+from grader.sandbox.preflight import preflight
 
 _RECORDS: dict[Path, SubmissionRecord] = {}
 _EXERCISE = pytest.StashKey[Exercise]()
+_ISOLATION = pytest.StashKey[Isolation]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -34,6 +37,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--grade-checks", type=Path, help="folder of instructor-only exercise modules")
     group.addoption("--grade-timeout", type=float, default=60.0, help="seconds per cell and per task call")
     group.addoption("--grade-seed", type=int, default=DEFAULT_SEED, help="non-zero seed of the re-runs")
+    group.addoption(
+        "--grade-isolation", default="auto", help="auto (the strongest permitted), namespaces, uid, process"
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -67,8 +73,14 @@ class SubmissionFile(pytest.File):
         if self.path not in _RECORDS:
             config = self.config
             limits = Limits(timeout=config.getoption("grade_timeout"))
+            if _ISOLATION not in config.stash:  # chosen and proven once, before the first submission
+                protect = [Path(a) for a in config.args if Path(a).exists()]
+                level = config.getoption("grade_isolation")
+                isolation = choose(level, 1, protect, DEFAULT_UID_BASE, forkserver.shared().namespaces_allowed())
+                preflight(isolation, limits)
+                config.stash[_ISOLATION] = isolation
             _RECORDS[self.path] = grade_submission(
-                self.path, config.stash[_EXERCISE], limits, config.getoption("grade_seed")
+                self.path, config.stash[_EXERCISE], limits, config.getoption("grade_seed"), config.stash[_ISOLATION]
             )
         return _RECORDS[self.path]
 

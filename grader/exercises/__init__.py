@@ -1,4 +1,9 @@
-"""Exercise specifications: one module per exercise, each exposing ``EXERCISE``."""
+"""Exercise specifications: one module per exercise, each exposing ``EXERCISE``.
+
+A task is a function the student writes, the cases the grader calls it with, its rubric (the requirements of its
+own, after the four every task shares) and its judge: a function that, for one case, records a verdict on each of
+its requirements from the case's evidence (what the task claims, and the grader's replays of it).
+"""
 
 from __future__ import annotations
 
@@ -6,11 +11,24 @@ import importlib
 import importlib.util
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from grader.trace import Trace
-from grader.results import CheckResult
+from grader.judge.evidence import Evidence
+from grader.judge.replay import Budget
+from grader.judge.rubric import Rubric, Verdicts, gate
+
+COMMON = (
+    gate("runs", "The function is defined and returns without raising, for every case the grader tries."),
+    gate("reads_as_v2", "Its code uses no legacy path: no `backend.run`, `execute`, V1 primitive or IBMQ provider."),
+    gate("no_backend_run", "While it runs, nothing calls `backend.run` directly, from any thread."),
+    gate(
+        "verifiable",
+        "Its results can be verified: no code that inspects or rewrites frames, modules, the grader or its pipes.",
+    ),
+)
+"""The requirements every task shares, before its own; each is a gate."""
 
 
 @dataclass(frozen=True)
@@ -21,39 +39,41 @@ class Case:
     args: tuple[Any, ...]
 
 
-@dataclass(frozen=True)
-class Context:
-    """What every check needs besides the task's output: the level of each test and the grader's seed."""
-
-    alpha: float
-    seed: int
+def default_budget(case: Case) -> Budget:
+    """A replay budget from a case's own arguments: the largest int argument is its shot count."""
+    shots = max((a for a in case.args if isinstance(a, int) and not isinstance(a, bool)), default=1024)
+    entries = max((len(a) for a in case.args if isinstance(a, (list, tuple))), default=1)
+    return Budget.for_shots(shots, entries)
 
 
 @dataclass(frozen=True)
 class Task:
-    """A function the student writes, how many points it is worth, and how to check it."""
+    """A function the student writes, the cases it is called with, its rubric and its judge."""
 
     name: str
-    points: float
+    signature: str
+    """How the task is called, for messages: ``bell_counts(backend, shots)``."""
+    own: Rubric
+    """The task's own requirements (after `COMMON`)."""
+    judge: Callable[[Case, Evidence, Verdicts], None]
     cases: Callable[[], list[Case]]
-    check: Callable[[Case, Any, Trace, Context], list[CheckResult]]
-    """Called with the case, what the task returned (as plain data), what it ran, and the context."""
-    statistical_tests: int
-    """How many two-sample tests ``check`` runs for all cases, so the notebook's error rate can be split."""
     batch_cases: Callable[[], list[Case]] | None = None
-    """More thorough cases for the batch grader (more backends, angles); the check cells use ``cases``."""
-    batch_statistical_tests: int | None = None
-    """Two-sample tests ``check`` runs over ``batch_cases``."""
+    """More cases for the batch grader and the pytest plugin (other backends and angles)."""
+    budget: Callable[[Case], Budget] = default_budget
+
+    @property
+    def rubric(self) -> Rubric:
+        """The whole rubric: the shared requirements, then the task's own."""
+        return Rubric((*COMMON, *self.own.requirements))
+
+    @property
+    def points(self) -> Decimal:
+        """The task's maximum score."""
+        return self.rubric.total
 
     def cases_for(self, batch: bool) -> list[Case]:
         """The cases of one route: the batch grader's when ``batch`` and it has its own, else the notebook's."""
         return self.batch_cases() if batch and self.batch_cases else self.cases()
-
-    def statistical_tests_for(self, batch: bool) -> int:
-        """Two-sample tests over the cases of one route."""
-        if batch and self.batch_cases:
-            return self.batch_statistical_tests if self.batch_statistical_tests is not None else self.statistical_tests
-        return self.statistical_tests
 
 
 @dataclass(frozen=True)
@@ -71,13 +91,9 @@ class Exercise:
         raise KeyError(f"exercise {self.id!r} has no task {name!r}; its tasks are {[t.name for t in self.tasks]}")
 
     @property
-    def statistical_tests(self) -> int:
-        """Two-sample tests run over the whole exercise by the check cells."""
-        return self.statistical_tests_for(batch=False)
-
-    def statistical_tests_for(self, batch: bool) -> int:
-        """Two-sample tests run over the whole exercise by one route."""
-        return sum(t.statistical_tests_for(batch) for t in self.tasks)
+    def points(self) -> Decimal:
+        """The exercise's maximum score."""
+        return sum((t.points for t in self.tasks), Decimal(0))
 
 
 def load_exercise(exercise_id: str, checks_dir: Path | None = None) -> Exercise:

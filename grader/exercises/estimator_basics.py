@@ -2,25 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
+from qiskit import QuantumCircuit
+from qiskit.quantum_info import SparsePauliOp
 from qiskit_ibm_runtime.fake_provider import FakeBelemV2, FakeLimaV2
 
-from grader.trace import Trace
-from grader.exercises import Case, Context, Exercise, Task
-from grader.judge.api_checks import isa_check, legacy_run_check, one_primitive_call
-from grader.judge.estimator_checks import (
-    consistency_check,
-    ideal_expectation,
-    rerun_value,
-    returned_value_check,
-    value_provenance_check,
-)
-from grader.results import CheckResult
+from grader.exercises import Case, Exercise, Task
+from grader.judge.common import isa_check, one_job, replayed
+from grader.judge.estimation import bound, first_values, observable_check, state_check, value_check
+from grader.judge.evidence import Evidence
+from grader.judge.rubric import Rubric, Verdicts, credit, gate
 
 XX_THETAS = (0.4, 2.5)
-"""sin θ (the answer) is far from ⟨ZZ⟩ = 1, ⟨ZI⟩ = cos θ and 0 at both angles, so a wrong observable shows."""
+"""sin θ (the answer) is far from ⟨ZZ⟩ = 1, ⟨ZI⟩ = cos θ and 0 at both angles."""
+FIX = "Return `float(result[0].data.evs)` as the estimator gives it."
 
 
 def xx_cases() -> list[Case]:
@@ -33,54 +28,59 @@ def xx_batch_cases() -> list[Case]:
     return [*xx_cases(), Case("FakeBelemV2, θ = 1.1", (FakeBelemV2(), 1.1))]
 
 
-def check_xx_expectation(case: Case, returned: Any, trace: Trace, context: Context) -> list[CheckResult]:
-    """Checks of `xx_expectation(backend, theta)` for one case."""
+def entangled(theta: float) -> QuantumCircuit:
+    """RY(θ) on qubit 0, then CX(0, 1)."""
+    circuit = QuantumCircuit(2)
+    circuit.ry(theta, 0)
+    circuit.cx(0, 1)
+    return circuit
+
+
+def judge_xx_expectation(case: Case, ev: Evidence, v: Verdicts) -> None:
+    """Verdicts on `xx_expectation(backend, theta)` for one case."""
     backend, theta = case.args
-    checks = [
-        returned_value_check("xx_expectation.returns_float", returned),
-        legacy_run_check("xx_expectation", trace, "estimator"),
-    ]
-    estimator_check, call = one_primitive_call("xx_expectation", trace, backend, "estimator")
-    checks.append(estimator_check)
-    if call is None:
-        return checks
-    pubs = call.pubs
-    pub = pubs[0]
-    if len(pubs) != 1 or pub.observables.size != 1 or pub.parameter_values.size > 1:
-        checks.append(
-            CheckResult(
-                "xx_expectation.one_pub",
-                False,
-                "Run one PUB holding one circuit and one observable: `estimator.run([(isa_circuit, isa_observable)])`.",
-            )
-        )
-        return checks
-    checks.append(isa_check("xx_expectation", pub.circuit, backend))
-    ideal = ideal_expectation(pub)
-    if abs(ideal - np.sin(theta)) < 1e-6:
-        checks.append(CheckResult("xx_expectation.right_pub", True, "The circuit and observable give sin θ exactly."))
-    else:
-        checks.append(
-            CheckResult(
-                "xx_expectation.right_pub",
-                False,
-                f"Without noise your circuit and observable give {ideal:.3f} at θ = {theta}, not sin θ = "
-                f"{np.sin(theta):.3f}. Prepare RY(θ) on qubit 0 then CX(0, 1), measure `SparsePauliOp('XX')`, and "
-                "map it to the transpiled circuit with `observable.apply_layout(isa_circuit.layout)`.",
-            )
-        )
-    provenance, student = value_provenance_check("xx_expectation", returned, call)
-    checks.append(provenance)
-    if student is None:
-        return checks
-    trusted = rerun_value(call, pub, backend, context.seed)
-    checks.append(consistency_check("xx_expectation.honest_value", student, trusted, context.alpha, call.primitive))
-    return checks
+    call = one_job(v, ev, "estimator", backend, "uses_v2_estimator")
+    pub = call.pubs[0]
+    single = len(call.pubs) == 1 and pub.observables.size == 1 and pub.parameter_values.size <= 1
+    v.check(
+        "one_pub",
+        single,
+        "One PUB with one circuit and one observable.",
+        f"The job holds {len(call.pubs)} PUB(s), the first with {pub.observables.size} observable(s) and "
+        f"{pub.parameter_values.size} parameter set(s). Run one: `estimator.run([(isa_circuit, isa_observable)])`.",
+    )
+    circuit = bound(pub.circuit, first_values(pub))
+    isa_check(v, "isa_circuit", [pub.circuit], backend)
+    state_check(v, "right_state", circuit, entangled(theta), "RY(θ) on qubit 0 then CX(0, 1)")
+    observable = pub.observables.ravel()[0]
+    observable_check(v, "right_observable", observable, circuit, SparsePauliOp("XX"), "X⊗X on qubits 0 and 1")
+    results = replayed(v, ev, call, backend, "provenance")
+    value_check(v, "provenance", ev.returned, float(np.asarray(results[0].data.evs).reshape(-1)[0]), FIX)
 
 
 EXERCISE = Exercise(
     id="estimator-basics",
     tasks=(
-        Task("xx_expectation", 4.0, xx_cases, check_xx_expectation, len(XX_THETAS), xx_batch_cases, len(XX_THETAS) + 1),
+        Task(
+            "xx_expectation",
+            "xx_expectation(backend, theta)",
+            Rubric(
+                (
+                    gate("uses_v2_estimator", "Exactly one job of a V2 estimator runs, on the backend given."),
+                    gate(
+                        "right_state",
+                        "The circuit prepares RY(θ) on qubit 0 then CX(0, 1), without measurements, up to the layout.",
+                        "1",
+                    ),
+                    gate("right_observable", "The observable is X⊗X, mapped to the circuit's layout.", "1"),
+                    gate("provenance", "The value returned is the grader's replay of the job (to 6 decimals).", "1"),
+                    credit("one_pub", "The job holds one PUB with one circuit and one observable.", "0.5"),
+                    credit("isa_circuit", "The circuit sent is ISA: transpiled for the backend.", "0.5"),
+                )
+            ),
+            judge_xx_expectation,
+            xx_cases,
+            xx_batch_cases,
+        ),
     ),
 )

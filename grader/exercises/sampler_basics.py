@@ -2,30 +2,32 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
+from qiskit import QuantumCircuit
 from qiskit_ibm_runtime.fake_provider import FakeBelemV2, FakeLimaV2
 
-from grader.trace import Trace
-from grader.exercises import Case, Context, Exercise, Task
-from grader.judge.api_checks import isa_check, legacy_run_check, one_primitive_call
-from grader.judge.ideal import ideal_distribution
-from grader.judge.sampler_checks import (
-    bell_state_check,
-    consistency_check,
-    counts_shape_check,
-    provenance_check,
-    register_clbits,
-    rerun_counts,
-    returned_register,
-    shots_check,
-)
-from grader.results import CheckResult
+from grader.exercises import Case, Exercise, Task
+from grader.judge import semantics
+from grader.judge.common import isa_check, one_job, replayed, shots_check
+from grader.judge.evidence import Evidence
+from grader.judge.rubric import Rubric, Verdicts, credit, gate
+from grader.judge.sampling import counts_shape_problem, entries, measured_register, ran_shots, reading_of
 
-SWEEP_THETAS = (0.35, 1.2, 2.05, 2.8)
-"""Angles where P('1') = sin²(θ/2) runs from 0.03 to 0.94, so a wrong gate or order cannot hide."""
+SWEEP_THETAS = (1.2, 0.35, 2.8, 2.05)
+"""Angles where P('1') = sin²(θ/2) runs from 0.03 to 0.94, not sorted, so a wrong gate or order cannot hide."""
 BATCH_THETAS = (2.5, 0.6, 1.9)
+NOT_REPLAYED = (
+    "The counts returned are not the ones the grader gets when it replays your job (same backend, options and "
+    "seed). Return the register's counts as the result gives them: `result[0].data.meas.get_counts()`."
+)
+
+
+def bell_reference() -> QuantumCircuit:
+    """H on qubit 0, then CX(0, 1): the state (|00⟩ + |11⟩)/√2."""
+    circuit = QuantumCircuit(2)
+    circuit.h(0)
+    circuit.cx(0, 1)
+    return circuit
 
 
 def bell_cases() -> list[Case]:
@@ -38,33 +40,63 @@ def bell_batch_cases() -> list[Case]:
     return [*bell_cases(), Case("FakeBelemV2, 1234 shots", (FakeBelemV2(), 1234))]
 
 
-def check_bell_counts(case: Case, returned: Any, trace: Trace, context: Context) -> list[CheckResult]:
-    """Checks of `bell_counts(backend, shots)`."""
-    backend, shots = case.args
-    checks = [
-        counts_shape_check("bell_counts.returns_counts", returned, 2, shots),
-        legacy_run_check("bell_counts", trace, "sampler"),
-    ]
-    sampler_check, call = one_primitive_call("bell_counts", trace, backend, "sampler")
-    checks.append(sampler_check)
-    if call is None:
-        return checks
-    pubs = call.pubs
-    pub = pubs[0]
-    checks += [shots_check("bell_counts", pub, shots), isa_check("bell_counts", pub.circuit, backend)]
-    register = returned_register(call, returned) if isinstance(returned, dict) else None
-    checks.append(provenance_check("bell_counts.provenance", register))
-    if register is None:
-        return checks
-    bound = (
-        pub.circuit.assign_parameters(pub.parameter_values.as_array().reshape(-1))
-        if pub.circuit.parameters
-        else pub.circuit
+def bell_state_check(v: Verdicts, requirement: str, circuit: QuantumCircuit, clbits: list[int]) -> bool:
+    """Gate: the circuit prepares a Bell pair on the qubits measured into ``clbits`` and measures both."""
+    try:
+        measured = semantics.split_measurements(circuit)
+        if len(clbits) != 2:
+            return v.check(
+                requirement, False, "", f"The counts should have 2 bits, one per qubit; they have {len(clbits)}."
+            )
+        qubits = [measured.qubit_of[c] for c in clbits if c in measured.qubit_of]
+        if len(set(qubits)) != 2:
+            return v.check(requirement, False, "", "Measure both qubits of the pair, each into its own bit.")
+        extra = [q for q in semantics.active_qubits(measured.gates) if q not in qubits]
+        state = semantics.state_on(measured.gates, qubits + extra)
+        distribution = semantics.measured_distribution(measured, clbits)
+    except semantics.NotReadable as error:
+        return v.check(requirement, False, "", f"The circuit cannot be read as gates then measurements: {error}.")
+    expected = semantics.Statevector(bell_reference())
+    if extra:
+        expected = semantics.Statevector.from_label("0" * len(extra)).tensor(expected)
+    if semantics.same_state(state, expected):
+        return v.check(requirement, True, "The circuit prepares (|00⟩ + |11⟩)/√2 and measures both qubits.", "")
+    two_qubit = any(len(i.qubits) == 2 for i in measured.gates.data)
+    hint = (
+        "the qubits are not entangled: add the CX from qubit 0 to qubit 1 after the H"
+        if not two_qubit
+        else "apply H to qubit 0, then CX with control 0 and target 1, and nothing else"
     )
-    checks.append(bell_state_check("bell_counts.bell_state", bound, register))
-    trusted = rerun_counts(call, pub, backend, register, context.seed).get_counts()
-    checks.append(consistency_check("bell_counts.honest_counts", returned, trusted, context.alpha))
-    return checks
+    seen = semantics.shown(distribution)
+    return v.check(
+        requirement, False, "", f"Without noise your circuit gives {seen}, not {{'00': 0.5, '11': 0.5}}: {hint}."
+    )
+
+
+def judge_bell_counts(case: Case, ev: Evidence, v: Verdicts) -> None:
+    """Verdicts on `bell_counts(backend, shots)` for one case."""
+    backend, shots = case.args
+    call = one_job(v, ev, "sampler", backend, "uses_v2_sampler")
+    points = entries(call)
+    if len(points) != 1:
+        v.fail("bell_state", f"The job sampled {len(points)} circuits; this task needs one: the Bell circuit.")
+    entry = points[0]
+    isa_check(v, "isa_circuit", [entry.circuit], backend)
+    results = replayed(v, ev, call, backend, "provenance")
+    result = results[entry.pub]
+    shots_check(v, "exact_shots", ran_shots(result), shots)
+    reading = reading_of(ev.returned, result, entry.index, entry.circuit)
+    clbits = measured_register(entry.circuit, reading) if reading else None
+    if clbits is None:
+        clbits = list(range(entry.circuit.num_clbits))
+    bell_state_check(v, "bell_state", entry.circuit, clbits)
+    problem = counts_shape_problem(ev.returned, 2)
+    v.require(
+        "provenance",
+        reading is not None,
+        f"The counts are exactly those of the grader's replay of your job ({reading}).",
+        f"The value returned is not a counts dict: {problem}." if problem else NOT_REPLAYED,
+    )
 
 
 def sweep_cases() -> list[Case]:
@@ -77,106 +109,132 @@ def sweep_batch_cases() -> list[Case]:
     return [*sweep_cases(), Case("FakeBelemV2, 3 angles, 1111 shots", (FakeBelemV2(), list(BATCH_THETAS), 1111))]
 
 
-def check_theta_sweep(case: Case, returned: Any, trace: Trace, context: Context) -> list[CheckResult]:
-    """Checks of `theta_sweep(backend, thetas, shots)`."""
+def ry_state(theta: float) -> semantics.Statevector:
+    """RY(θ)|0⟩."""
+    circuit = QuantumCircuit(1)
+    circuit.ry(theta, 0)
+    return semantics.Statevector(circuit)
+
+
+def prepares_ry(circuit: QuantumCircuit, theta: float) -> str | None:
+    """Why the measured circuit does not prepare RY(θ)|0⟩ on its one measured qubit, or None if it does."""
+    try:
+        measured = semantics.split_measurements(circuit)
+        if len(measured.qubit_of) != 1:
+            return f"it measures {len(measured.qubit_of)} bits; measure the one qubit, once"
+        qubit = next(iter(measured.qubit_of.values()))
+        extra = [q for q in semantics.active_qubits(measured.gates) if q != qubit]
+        state = semantics.state_on(measured.gates, [qubit, *extra])
+    except semantics.NotReadable as error:
+        return str(error)
+    expected = ry_state(theta)
+    if extra:
+        expected = semantics.Statevector.from_label("0" * len(extra)).tensor(expected)
+    if semantics.same_state(state, expected):
+        return None
+    p_one = float(state.probabilities([0])[1])
+    same_odds = abs(p_one - np.sin(theta / 2) ** 2) < 1e-6
+    return (
+        "it gives the right odds but another state (is it RX instead of RY?)"
+        if same_odds
+        else f"P('1') is {p_one:.3f} without noise, where RY(θ) gives {np.sin(theta / 2) ** 2:.3f}"
+    )
+
+
+def judge_theta_sweep(case: Case, ev: Evidence, v: Verdicts) -> None:
+    """Verdicts on `theta_sweep(backend, thetas, shots)` for one case."""
     backend, thetas, shots = case.args
-    checks: list[CheckResult] = []
+    call = one_job(v, ev, "sampler", backend, "uses_v2_sampler")
+    points = entries(call)
+    v.check(
+        "one_pub",
+        len(call.pubs) == 1 and len(points) == len(thetas) and call.pubs[0].circuit.num_parameters == 1,
+        f"One PUB sweeps one `Parameter` over all {len(thetas)} angles.",
+        f"The job holds {len(call.pubs)} PUB(s) and {len(points)} sweep point(s). Put one circuit with one "
+        "`Parameter` and all the angles in one PUB: `sampler.run([(isa_circuit, thetas)], shots=shots)`.",
+    )
+    isa_check(v, "isa_circuit", [pub.circuit for pub in call.pubs], backend)
+    # Each angle is matched with the sweep point that prepares RY(θ); order within the PUB does not matter.
+    chosen = []
+    for theta in thetas:
+        matching = [e for e in points if prepares_ry(e.circuit, theta) is None]
+        if not matching:
+            why = prepares_ry(points[0].circuit, theta) if len(points) == 1 else None
+            shown = f": {why}" if why else ""
+            v.fail(
+                "ry_circuit",
+                f"No circuit of the job prepares RY({theta:g})|0⟩ then measures it{shown}. Use `qc.ry(theta, 0)` with "
+                "`theta = Parameter('θ')`, measure the qubit, and bind the angles given, in order.",
+            )
+        chosen.append(matching[0])
+    v.met("ry_circuit", f"Every angle's circuit is RY(θ) then a measurement ({len(thetas)} angles).")
+    results = replayed(v, ev, call, backend, "provenance")
+    shots_check(v, "exact_shots", min(ran_shots(results[e.pub]) for e in chosen), shots)
+    returned = ev.returned
     if not isinstance(returned, list) or len(returned) != len(thetas):
-        checks.append(
-            CheckResult(
-                "theta_sweep.returns_list",
-                False,
-                f"Expected a list of {len(thetas)} counts dicts, one per angle; got {returned!r:.80}.",
-            )
+        v.fail(
+            "provenance",
+            f"Expected a list of {len(thetas)} counts dicts, one per angle in the order of `thetas`; "
+            f"got {returned!r:.80}.",
         )
-        returned = None
-    else:
-        shapes = [counts_shape_check("theta_sweep.returns_list", c, 1, shots) for c in returned]
-        bad = next((c for c in shapes if not c.passed), None)
-        checks.append(bad or CheckResult("theta_sweep.returns_list", True, f"{len(thetas)} one-bit counts, in order."))
-        if bad:
-            returned = None
-    checks.append(legacy_run_check("theta_sweep", trace, "sampler"))
-    sampler_check, call = one_primitive_call("theta_sweep", trace, backend, "sampler")
-    checks.append(sampler_check)
-    if call is None:
-        return checks
-    pubs = call.pubs
-    if len(pubs) != 1:
-        checks.append(
-            CheckResult(
-                "theta_sweep.one_pub",
-                False,
-                f"The job holds {len(pubs)} PUBs. Sweep every angle "
-                "in one PUB: `(circuit, thetas)` with a circuit that has one `Parameter`.",
-            )
-        )
-        return checks
-    pub = pubs[0]
-    values = pub.parameter_values.as_array()
-    if pub.circuit.num_parameters != 1 or values.shape != (len(thetas), 1) or not np.allclose(values[:, 0], thetas):
-        checks.append(
-            CheckResult(
-                "theta_sweep.one_pub",
-                False,
-                "The PUB should be `(circuit, thetas)`: one circuit "
-                f"with one `Parameter`, bound to the {len(thetas)} angles given, in order. "
-                f"It has {pub.circuit.num_parameters} parameter(s) and values of shape {values.shape}.",
-            )
-        )
-        return checks
-    checks.append(CheckResult("theta_sweep.one_pub", True, f"One PUB sweeps all {len(thetas)} angles."))
-    checks += [shots_check("theta_sweep", pub, shots), isa_check("theta_sweep", pub.circuit, backend)]
-    registers = {returned_register(call, c, i) for i, c in enumerate(returned)} if returned else {None}
-    register = registers.pop() if len(registers) == 1 else None
-    checks.append(provenance_check("theta_sweep.provenance", register))
-    if register is None:
-        return checks
-    wrong = []
-    for theta, row in zip(thetas, values, strict=True):
-        bound = pub.circuit.assign_parameters(row)
-        p_one = ideal_distribution(bound, register_clbits(bound, register)).get("1", 0.0)
-        if abs(p_one - np.sin(theta / 2) ** 2) > 1e-6:
-            wrong.append(f"θ={theta}: P('1')={p_one:.3f}, expected {np.sin(theta / 2) ** 2:.3f}")
-    checks.append(
-        CheckResult(
-            "theta_sweep.ry_circuit",
-            not wrong,
-            "The circuit is RY(θ) then a measurement."
-            if not wrong
-            else "Without noise your circuit gives " + "; ".join(wrong) + ". Use `qc.ry(theta, 0)` "
-            "with `theta = Parameter('θ')`, then measure the qubit.",
-        )
-    )
-    trusted = rerun_counts(call, pub, backend, register, context.seed)
-    failed = [
-        c for i, c in enumerate(returned) if not consistency_check("", c, trusted.get_counts(i), context.alpha).passed
+    wrong = [
+        i
+        for i, (entry, counts) in enumerate(zip(chosen, returned, strict=True))
+        if reading_of(counts, results[entry.pub], entry.index, entry.circuit) is None
     ]
-    checks.append(
-        CheckResult(
-            "theta_sweep.honest_counts",
-            not failed,
-            f"All {len(thetas)} angles are consistent with a trusted re-run."
-            if not failed
-            else f"{len(failed)} of the counts are very unlikely for this circuit on this backend. "
-            "Return the counts of the job you ran, in the order of `thetas`.",
+    if wrong:
+        entry = chosen[wrong[0]]
+        problem = counts_shape_problem(returned[wrong[0]], 1, ran_shots(results[entry.pub]))
+        detail = f"item {wrong[0]}: {problem}" if problem else f"items {wrong} differ from the replay's counts"
+        v.fail(
+            "provenance",
+            f"The counts returned are not the grader's replay of your job, angle by angle ({detail}). Return "
+            "`[result[0].data.meas.get_counts(i) for i in range(len(thetas))]`, in the order of `thetas`.",
         )
-    )
-    return checks
+    v.met("provenance", "Every angle's counts are exactly those of the grader's replay of your job.")
 
 
 EXERCISE = Exercise(
     id="sampler-basics",
     tasks=(
-        Task("bell_counts", 2.0, bell_cases, check_bell_counts, 1, bell_batch_cases, 2),
+        Task(
+            "bell_counts",
+            "bell_counts(backend, shots)",
+            Rubric(
+                (
+                    gate("uses_v2_sampler", "Exactly one job of a V2 sampler runs, on the backend given."),
+                    gate("bell_state", "The circuit prepares (|00⟩ + |11⟩)/√2 and measures both qubits.", "0.5"),
+                    gate(
+                        "provenance", "The counts returned are exactly those of the grader's replay of the job.", "0.5"
+                    ),
+                    credit("exact_shots", "The job runs exactly `shots` shots.", "0.5"),
+                    credit("isa_circuit", "The circuit sent is ISA: transpiled for the backend.", "0.5"),
+                )
+            ),
+            judge_bell_counts,
+            bell_cases,
+            bell_batch_cases,
+        ),
         Task(
             "theta_sweep",
-            2.0,
+            "theta_sweep(backend, thetas, shots)",
+            Rubric(
+                (
+                    gate("uses_v2_sampler", "Exactly one job of a V2 sampler runs, on the backend given."),
+                    gate("ry_circuit", "For every angle θ, a circuit prepares RY(θ)|0⟩ and measures it.", "0.5"),
+                    gate(
+                        "provenance",
+                        "The counts returned, angle by angle in the order of `thetas`, are the replay's.",
+                        "0.5",
+                    ),
+                    credit("one_pub", "One PUB sweeps a single `Parameter` over all the angles.", "0.5"),
+                    credit("exact_shots", "The job runs exactly `shots` shots.", "0.25"),
+                    credit("isa_circuit", "The circuit sent is ISA: transpiled for the backend.", "0.25"),
+                )
+            ),
+            judge_theta_sweep,
             sweep_cases,
-            check_theta_sweep,
-            len(SWEEP_THETAS),
             sweep_batch_cases,
-            len(SWEEP_THETAS) + len(BATCH_THETAS),
         ),
     ),
 )

@@ -16,9 +16,9 @@ from typing import Any
 
 from qiskit import QuantumCircuit
 
+from grader.claims import decode_case
 from grader.load import Cell
 from grader.sandbox.runner import SandboxOutcome
-from grader.trace import trace_from_json
 
 
 def _digest(text: str) -> str:
@@ -70,11 +70,11 @@ def trace_features(task: str, trace_data: dict[str, Any], case: int = 0, with_ev
     returns the features and the readable text behind the hashed ones.
     """
     evidence: dict[str, str] = {}
-    trace = trace_from_json(trace_data)
+    trace = decode_case(trace_data)
     features = {f"circuit:{task}:jobs:{len(trace.calls)}"}
     for call in trace.calls:
         leaves = _leaves(call.options)
-        features.add(f"circuit:{task}:primitive:{call.primitive}:{call.mode}")
+        features.add(f"circuit:{task}:primitive:{call.entry.key if call.entry else call.class_name}:{call.mode}")
         features.add(f"circuit:{task}:options:{_digest(repr(leaves))}")
         features |= {f"circuit:{task}:option:{path}={value!r:.40}" for path, value in leaves if "seed" in path}
         for pub in call.pubs:
@@ -169,10 +169,10 @@ def fingerprint_submission(cells: tuple[Cell, ...], sandbox: SandboxOutcome, tas
     circuits: set[str] = set()
     evidence: dict[str, str] = {}
     for (task, index), outcome in sorted(sandbox.cases.items()):
-        if outcome.status != "returned" or not outcome.trace:
+        if outcome.status != "returned" or not outcome.claim:
             continue
         try:
-            found, shown = trace_features(task, outcome.trace, index, with_evidence=True)
+            found, shown = trace_features(task, outcome.claim, index, with_evidence=True)
         except Exception:  # noqa: BLE001 - malformed data from the student's process: no features from it
             continue
         circuits |= found

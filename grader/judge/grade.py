@@ -1,108 +1,201 @@
-"""Stage 5, check: turn the sandbox's plain data into scored tasks, in the grader's own process."""
+"""Stage 5, check: judge every case of every task against its rubric, in the grader's own process.
+
+For each case the four shared requirements come first (it runs; its code reads as V2; nothing called `backend.run`;
+its evidence is verifiable), then the task's judge records its own, replaying the claimed jobs as it needs them.
+A requirement is met when it is met in every case. An exception while checking a case costs that case's
+unchecked requirements, with a message, never the submission.
+"""
 
 from __future__ import annotations
 
-from dataclasses import replace
+from concurrent.futures import Executor
+from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
-from grader.trace import trace_from_json
-from grader.exercises import Case, Context, Exercise, Task
+from grader.claims import CaseOutcome, ClaimError, decode_case
+from grader.exercises import Case, Exercise, Task
+from grader.judge.common import error_hint
+from grader.judge.evidence import Evidence
+from grader.judge.rubric import Stop, Verdict, Verdicts
 from grader.results import CheckResult, TaskResult
-from grader.sandbox.runner import CaseOutcome, SandboxOutcome
-from grader.scan import ScanResult
+from grader.scan import Finding, ScanResult
 
-GATES = (
-    ".no_backend_run",
-    ".uses_v2_sampler",
-    ".uses_v2_estimator",
-    ".client_side_estimator",
-    ".provenance",
-    ".reads_as_v2",
-    ".runs",
-    ".written",
-)
-"""Checks that decide whether a task can earn anything: legacy code and numbers that did not come from the
-primitive (typed in or edited) score zero, whatever else passes."""
+LEGACY_KINDS = {"legacy", "legacy-call"}
 
 
-def encode_args(case: Case) -> list[Any]:
-    """A case's arguments as JSON-ready data; backends travel by class name (see `sandbox_child.decode_arg`)."""
-    encoded = []
-    for arg in case.args:
-        module = type(arg).__module__
-        if module.startswith("qiskit_ibm_runtime.fake_provider"):
-            encoded.append({"backend": type(arg).__name__})
-        elif type(arg).__name__ in {"AerSimulator", "BasicSimulator"}:
-            encoded.append({"backend": type(arg).__name__})
-        else:
-            encoded.append(arg)
-    return encoded
-
-
-def static_check(task: str, scan: ScanResult) -> CheckResult:
-    """Pass when reading the code finds no legacy path, dynamic trick or tampering in what ``task`` uses."""
-    findings = scan.for_task(task)
-    if not findings:
-        return CheckResult(f"{task}.reads_as_v2", True, "The code reads as V2 primitives only.")
+def _finding_message(findings: list[Finding]) -> str:
     first = findings[0]
     more = f" (and {len(findings) - 1} more)" if len(findings) > 1 else ""
-    return CheckResult(f"{task}.reads_as_v2", False, f"Cell {first.cell}, line {first.line}: {first.message}{more}.")
+    return f"Cell {first.cell}, line {first.line}: {first.message}{more}."
 
 
-def _case_checks(
-    task: Task, case: Case, outcome: CaseOutcome | None, context: Context
-) -> tuple[str, list[CheckResult]]:
-    """The status and checks of one case."""
-    if outcome is None or outcome.status == "crashed":
-        error = outcome.error if outcome else "no result came back"
-        return "error", [CheckResult(f"{task.name}.runs", False, f"`{task.name}({case.label})` failed: {error}")]
+def _static(v: Verdicts, findings: list[Finding]) -> None:
+    legacy = [f for f in findings if f.kind in LEGACY_KINDS]
+    other = [f for f in findings if f.kind not in LEGACY_KINDS]
+    v.check(
+        "reads_as_v2", not legacy, "The code reads as V2 primitives only.", _finding_message(legacy) if legacy else ""
+    )
+    v.check(
+        "verifiable",
+        not other,
+        "The code uses nothing that could change what the grader sees.",
+        (_finding_message(other) + " Such code makes the task's results unverifiable, so it cannot pass.")
+        if other
+        else "",
+    )
+
+
+def _runs(task: Task, case: Case, outcome: CaseOutcome | None, cell_errors: dict[int, str]) -> str | None:
+    """Why the case did not run to a return value, or None when it did."""
+    call = f"`{task.name}({case.label})`"
+    if outcome is None:
+        return f"{call} was never called: the grading process stopped before it."
     if outcome.status == "timeout":
-        message = f"`{task.name}({case.label})` {outcome.error}: look for a loop that never ends or a huge job."
-        return "timeout", [CheckResult(f"{task.name}.runs", False, message)]
+        return f"{call} {outcome.error}: look for a loop that never ends, or a job far larger than asked."
+    if outcome.status == "crashed":
+        return f"{call} ended the process: {outcome.error}."
     if outcome.status == "missing":
-        message = f"No function `{task.name}` is defined: keep the name and signature of the task's stub."
-        return "error", [CheckResult(f"{task.name}.defined", False, message)]
-    if outcome.status == "raised":
-        if outcome.error and outcome.error.startswith("NotImplementedError"):
-            message = f"`{task.name}` is not written yet: replace `raise NotImplementedError` with your code."
-            return "failed", [CheckResult(f"{task.name}.written", False, message)]
-        return "error", [CheckResult(f"{task.name}.runs", False, f"`{task.name}({case.label})` raised {outcome.error}")]
+        broken = "; ".join(f"cell {n}: {e}" for n, e in sorted(cell_errors.items())[:2])
+        also = f" Cells that failed: {broken}." if broken else ""
+        return f"No function `{task.name}` is defined: keep the name and signature `{task.signature}`.{also}"
+    return None
+
+
+def judge_case(
+    task: Task, case: Case, outcome: CaseOutcome | None, scan: ScanResult, cells: dict[int, str]
+) -> dict[str, Verdict]:
+    """Every requirement's verdict for one case."""
+    v = Verdicts(task.rubric)
+    _static(v, scan.for_task(task.name))
+    problem = _runs(task, case, outcome, cells)
+    if problem:
+        v.check("runs", False, "", problem)
+        return v.complete("not checked: the function did not run")
+    assert outcome is not None
     try:
-        trace = trace_from_json(outcome.trace or {})
-    except Exception as error:  # noqa: BLE001 - malformed data from the student's process
-        message = f"What `{task.name}` ran could not be read back ({type(error).__name__}); it cannot be graded."
-        return "error", [CheckResult(f"{task.name}.runs", False, message)]
-    return "checked", task.check(case, outcome.returned, trace, context)
+        claim = decode_case(outcome.claim)
+    except ClaimError as error:
+        v.check("verifiable", False, "", f"What the function ran could not be read back ({error}).")
+        return v.complete("not checked: the run's evidence could not be read")
+    if claim.error:
+        kind, message, where = claim.error["type"], claim.error["message"] or "", claim.error["where"]
+        if kind == "NotImplementedError":
+            v.check(
+                "runs",
+                False,
+                "",
+                f"`{task.name}` is not written yet: replace `raise NotImplementedError` with your code.",
+            )
+        else:
+            place = f" ({where})" if where else ""
+            said = message.rstrip(". ")
+            v.check(
+                "runs", False, "", f"`{task.name}({case.label})` raised {kind}: {said}{place}.{error_hint(message)}"
+            )
+        return v.complete("not checked: the function raised")
+    v.met("runs", f"`{task.name}` runs and returns.")
+    v.check(
+        "no_backend_run",
+        not claim.backend_runs,
+        "No direct `backend.run` call.",
+        f"`backend.run` is the legacy path (called at {claim.backend_runs[0] if claim.backend_runs else ''}); "
+        "run the circuits with a V2 primitive instead.",
+    )
+    evidence = Evidence(case.args, claim, task.budget(case))
+    try:
+        task.judge(case, evidence, v)
+    except Stop:
+        pass
+    except Exception as error:  # noqa: BLE001 - a circuit the checks did not foresee costs this case only
+        return v.complete(
+            f"not checked: the grader could not check this case ({type(error).__name__}: {error}); please report it"
+        )
+    return v.complete()
+
+
+@dataclass(frozen=True)
+class _Row:
+    met: bool
+    message: str
+    evaluated: bool
+
+
+def _aggregate(cases: list[Case], verdicts: list[dict[str, Verdict]], requirement: str) -> _Row:
+    per_case = [found[requirement] for found in verdicts]
+    same_everywhere = len({v.message for v in per_case}) == 1
+    for case, verdict in zip(cases, per_case, strict=True):
+        if not verdict.met:
+            label = f"[{case.label}] " if len(cases) > 1 and not same_everywhere else ""
+            return _Row(False, label + verdict.message, verdict.evaluated)
+    return _Row(True, per_case[0].message if per_case else "", True)
 
 
 def grade_task(
-    task: Task, cases: list[Case], sandbox: SandboxOutcome, scan: ScanResult, context: Context
+    task: Task,
+    cases: list[Case],
+    outcomes: list[CaseOutcome | None],
+    scan: ScanResult,
+    cells: dict[int, str],
+    parallel: type[Executor] | None = None,
 ) -> TaskResult:
-    """Score one task from every case's outcome plus the static scan."""
-    checks = [static_check(task.name, scan)]
-    statuses = []
-    for index, case in enumerate(cases):
-        status, case_checks = _case_checks(task, case, sandbox.cases.get((task.name, index)), context)
-        statuses.append(status)
-        if len(cases) > 1:
-            case_checks = [replace(c, message=f"[{case.label}] {c.message}") for c in case_checks]
-        checks += case_checks
-    passed = all(c.passed for c in checks)
-    gated = any(not c.passed and c.id.endswith(GATES) for c in checks)
-    score = 0.0 if gated else task.points * sum(c.passed for c in checks) / len(checks)
-    if passed:
+    """Score one task from all its cases: a requirement counts as met only when every case meets it.
+
+    With ``parallel`` (an executor class), the cases are judged at once: their replays share the cores.
+    """
+    if parallel is not None and len(cases) > 1:
+        with parallel(max_workers=len(cases)) as pool:
+            pairs = zip(cases, outcomes, strict=True)
+            verdicts = list(pool.map(lambda pair: judge_case(task, pair[0], pair[1], scan, cells), pairs))
+    else:
+        verdicts = [judge_case(task, c, o, scan, cells) for c, o in zip(cases, outcomes, strict=True)]
+    rows = {r.id: _aggregate(cases, verdicts, r.id) for r in task.rubric.requirements}
+    gates_met = all(rows[r.id].met for r in task.rubric.requirements if r.gate)
+    checks, score = [], Decimal(0)
+    for requirement in task.rubric.requirements:
+        row = rows[requirement.id]
+        earned = requirement.points if row.met and gates_met else Decimal(0)
+        score += earned
+        checks.append(
+            CheckResult(
+                f"{task.name}.{requirement.id}",
+                row.met,
+                row.message,
+                points=float(earned),
+                max_points=float(requirement.points),
+                gate=requirement.gate,
+                evaluated=row.evaluated,
+                requirement=requirement.text,
+            )
+        )
+    statuses = {o.status if o else "crashed" for o in outcomes}
+    if all(row.met for row in rows.values()):
         status = "passed"
     elif "timeout" in statuses:
         status = "timeout"
-    elif "error" in statuses:
+    elif statuses & {"crashed", "missing"} or not rows["runs"].met:
         status = "error"
     else:
         status = "failed"
-    return TaskResult(task.name, status, round(score, 2), task.points, checks)
+    return TaskResult(task.name, status, float(score), float(task.points), checks)
 
 
 def grade_exercise(
-    exercise: Exercise, cases: dict[str, list[Case]], sandbox: SandboxOutcome, scan: ScanResult, context: Context
+    exercise: Exercise,
+    cases: dict[str, list[Case]],
+    outcomes: dict[tuple[str, int], CaseOutcome],
+    scan: ScanResult,
+    cells: dict[int, str],
 ) -> list[TaskResult]:
-    """Score every task of ``exercise``."""
-    return [grade_task(task, cases[task.name], sandbox, scan, context) for task in exercise.tasks]
+    """Score every task of ``exercise`` from the sandbox's outcomes, case by case."""
+    return [
+        grade_task(
+            task, cases[task.name], [outcomes.get((task.name, i)) for i in range(len(cases[task.name]))], scan, cells
+        )
+        for task in exercise.tasks
+    ]
+
+
+def summed(scores: list[Any]) -> float:
+    """The exact sum of scores that are exact decimals (no float noise)."""
+    return float(sum((Decimal(str(s)) for s in scores), Decimal(0)))

@@ -42,7 +42,9 @@ class Budget:
     def for_shots(cls, shots: int, entries: int = 1) -> Budget:
         """A budget for a task asked to sample ``entries`` circuits with ``shots`` shots each (defaults too)."""
         per_entry = max(10 * shots, 2 * DEFAULT_SHOTS)
-        return cls(max_shots=per_entry, max_total_shots=per_entry * max(8, 2 * entries), max_entries=max(8, 4 * entries))
+        return cls(
+            max_shots=per_entry, max_total_shots=per_entry * max(8, 2 * entries), max_entries=max(8, 4 * entries)
+        )
 
 
 def _number(tree: Any, *path: str) -> float | None:

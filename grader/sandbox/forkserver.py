@@ -1,24 +1,27 @@
-"""A warm parent for the sandbox: imports qiskit once, then forks one fresh, limited process per submission.
+"""A warm parent for the sandbox: imports qiskit once, then forks one fresh, isolated process per sandbox.
 
-Started by `grader.sandbox.runner` as ``python -m grader.sandbox.forkserver FD`` with a clean environment; FD is its end of a
-Unix socket pair. The grader sends small JSON messages on it: ``{"fork": WORKDIR, "memory_mb": N, "run_as": USER}``
-with the write end of an event pipe attached, answered by ``{"pid": PID}``; ``{"reap": PID}``, answered by
-``{"reaped": PID}``, once the grader has killed that child's process group; and ``{"status": true}``, answered by
-how many of its idle-time warm-ups (noise models, see `grader.simulators`) it has done. Nothing from a child comes
-back this way: children close the socket before any student code runs and report only through their event pipe.
+Started by `grader.sandbox.runner` as ``python -m grader.sandbox.forkserver FD`` with a clean environment; FD is
+its end of a Unix socket pair. The grader sends small JSON messages on it:
+
+- ``{"fork": PARAMS, "workdir": DIR}`` with three pipe ends attached (commands to read, replies and output to
+  write), answered by ``{"pid": PID}``: the child isolates itself as PARAMS say (`grader.sandbox.isolation`), then
+  serves commands (`grader.student_side.child`);
+- ``{"reap": PID}``, answered by ``{"reaped": PID}``, once the grader has killed that child;
+- ``{"kill_uid": UID}``: kill every process of a sandbox uid, wherever it went;
+- ``{"probe": true}``: whether this machine lets the grader create namespaces;
+- ``{"status": true}``: how many idle-time warm-ups (noise models, see `grader.simulators`) are done.
+
+Nothing from a child comes back this way: children close the socket before any student code runs.
 """
 
 from __future__ import annotations
 
 import atexit
-import ctypes
 import importlib
 import json
 import os
-import resource
 import select
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -46,6 +49,7 @@ PRELOAD = (
     "qiskit_ibm_runtime.fake_provider",
     "grader.notebook",
     "grader.student_side.child",
+    "grader.sandbox.isolation",
 )
 """What the course's notebooks import, so that a forked child starts with all of it already loaded."""
 
@@ -108,18 +112,29 @@ class ForkServer:
             raise ForkServerError("the warm parent has stopped")
         return json.loads(data)
 
-    def fork(self, workdir: str, memory_mb: int, run_as: str | None, events_fd: int) -> int:
-        """Fork a child that serves ``workdir/request.json`` and reports on ``events_fd``; return its pid."""
-        message = json.dumps({"fork": workdir, "memory_mb": memory_mb, "run_as": run_as}).encode()
+    def _ask(self, message: dict[str, Any], fds: list[int] | None = None) -> dict[str, Any]:
+        data = json.dumps(message).encode()
         with self.lock:
             try:
-                socket.send_fds(self.control, [message], [events_fd])
+                socket.send_fds(self.control, [data], fds or [])
             except OSError as error:
                 raise ForkServerError(f"the warm parent is gone ({error})") from None
-            reply = self._receive(REPLY_SECONDS)
+            return self._receive(REPLY_SECONDS)
+
+    def fork(self, params: dict[str, Any], workdir: str | None, fds: list[int]) -> int:
+        """Fork a sandbox isolated by ``params`` that reads commands from and writes to ``fds``; return its pid."""
+        reply = self._ask({"fork": params, "workdir": workdir}, fds)
         if "pid" not in reply:
             raise ForkServerError(str(reply.get("error")))
         return int(reply["pid"])
+
+    def kill_uid(self, uid: int) -> None:
+        """Kill every process of ``uid``."""
+        self._ask({"kill_uid": uid})
+
+    def namespaces_allowed(self) -> bool:
+        """Whether this machine lets the warm parent create the sandbox's namespaces."""
+        return bool(self._ask({"probe": True}).get("namespaces"))
 
     def reap(self, pid: int) -> None:
         """Let the warm parent collect ``pid`` once its process group has been killed."""
@@ -164,67 +179,41 @@ def shared() -> ForkServer:
         return _shared
 
 
-_PR_SET_PDEATHSIG = 1
-
-
-def _die_with_parent() -> None:
-    """Ask Linux to kill this process when its parent dies, so no sandbox outlives the grader."""
-    try:
-        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-    except (OSError, AttributeError):
-        pass  # not Linux: the grader still kills every child's process group itself
-
-
-def _drop_privileges(user: str, workdir: str) -> None:
-    """Become ``user`` (given the work directory first), when the grader runs as root."""
-    import pwd
-
-    entry = pwd.getpwnam(user)
-    os.chown(workdir, entry.pw_uid, entry.pw_gid)
-    os.setgroups([])
-    os.setgid(entry.pw_gid)
-    os.setuid(entry.pw_uid)
-
-
-def _become_sandbox(control: socket.socket, message: dict[str, Any], events_fd: int) -> None:
-    """In the forked child: cut every tie to the grader, apply the limits, then serve the submission."""
-    from grader.student_side import child as sandbox_child
+def _become_sandbox(control: socket.socket, message: dict[str, Any], fds: list[int]) -> None:
+    """In the forked child: cut every tie to the grader, isolate, then serve the sandbox's commands."""
+    from grader.sandbox import isolation
+    from grader.student_side import child
 
     control.close()
-    os.setsid()
-    _die_with_parent()
-    limit = int(message["memory_mb"]) * 1024 * 1024
-    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    workdir = str(message["fork"])
-    os.chdir(workdir)
-    with open("request.json", encoding="utf-8") as handle:
-        request = json.load(handle)
-    os.remove("request.json")
-    if message.get("run_as"):
-        _drop_privileges(str(message["run_as"]), workdir)
-    os.environ["HOME"] = workdir
-    sandbox_child.serve(request, events_fd)
+    isolation.enter(message["fork"], message.get("workdir"))
+    child.serve(*fds)
 
 
 def _fork(control: socket.socket, message: dict[str, Any], fds: list[int]) -> dict[str, Any]:
-    if len(fds) != 1:
+    if len(fds) != 3:
         for fd in fds:
             os.close(fd)
-        return {"error": "a fork request needs exactly one event pipe"}
+        return {"error": "a fork request needs exactly three pipe ends"}
     try:
         pid = os.fork()
     except OSError as error:
-        os.close(fds[0])
+        for fd in fds:
+            os.close(fd)
         return {"error": f"fork failed: {error}"}
     if pid == 0:
         status = 1
         try:
-            _become_sandbox(control, message, fds[0])
+            _become_sandbox(control, message, fds)
             status = 0
+        except BaseException as error:  # noqa: BLE001 - the grader sees the dead sandbox and says so
+            try:
+                os.write(2, f"sandbox set-up failed: {type(error).__name__}: {error}\n".encode())
+            except OSError:
+                pass
         finally:
             os._exit(status)
-    os.close(fds[0])
+    for fd in fds:
+        os.close(fd)
     return {"pid": pid}
 
 
@@ -242,6 +231,7 @@ def main() -> None:
     for name in PRELOAD:
         importlib.import_module(name)
     from grader import simulators
+    from grader.sandbox import isolation
 
     simulators.install()
     warm_ups = simulators.warm_ups(simulators.COURSE_BACKENDS)
@@ -253,7 +243,7 @@ def main() -> None:
             warm_ups[done]()  # children forked from now on start with this model built
             done += 1
             continue
-        data, fds, _flags, _address = socket.recv_fds(control, MESSAGE_BYTES, 1)
+        data, fds, _flags, _address = socket.recv_fds(control, MESSAGE_BYTES, 3)
         if not data:
             return
         message = json.loads(data)
@@ -261,6 +251,11 @@ def main() -> None:
             reply = _fork(control, message, fds)
         elif "reap" in message:
             reply = _reap(int(message["reap"]))
+        elif "kill_uid" in message:
+            isolation.kill_all_of(int(message["kill_uid"]))
+            reply = {"killed": message["kill_uid"]}
+        elif "probe" in message:
+            reply = {"namespaces": isolation.probe_namespaces()}
         else:
             reply = {"warmed": done, "warm_ups": len(warm_ups)}
         control.send(json.dumps(reply).encode())

@@ -1,215 +1,307 @@
-"""Stage 4, run isolated: each submission in its own process, working directory, time and memory limits.
+"""Stage 4, run isolated: each submission in a sandbox forked from the warm parent, driven one command at a time.
 
-The process is forked from a warm parent (`grader.sandbox.forkserver`) that has imported qiskit already, so it starts in
-milliseconds. It (`grader.student_side.child`) runs the cells, then every task case, and reports events as JSON lines.
-A cell or a case that overruns its time, or a process that dies, costs only that cell or case: the child is
-killed with its whole process group and started again for what is left, skipping the cells that hung.
+The grader sends a command (run cell N; call task T with these arguments and this default seed) with a fresh
+nonce, and waits, by its own clock, for the one reply that echoes it. Anything else the sandbox writes is ignored
+and counted; a line over `MAX_LINE` bytes, or more than `MAX_BYTES` in all, ends the sandbox. A cell or a case that
+overruns its time, or a process that dies, costs only that cell or case: the sandbox is ended (every process of its
+uid killed) and started again for what is left, skipping the cells that hung. The submission as a whole has a
+wall-clock budget too. Whatever the student's code prints is drained, and only its last few kilobytes are kept.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import queue
+import secrets
 import shutil
 import signal
-import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any, BinaryIO
+from typing import Any
 
+from grader.claims import CaseOutcome
 from grader.load import Cell
 from grader.sandbox import forkserver
+from grader.sandbox.isolation import Isolation, Limits, processes_of, remove_files_of
 
-STARTUP_SECONDS = 120.0
-MAX_EVENT_BYTES = 50_000_000
+MAX_LINE = 32 * 1024 * 1024
+MAX_BYTES = 128 * 1024 * 1024
 OUTPUT_TAIL_BYTES = 4000
-
-
-@dataclass
-class CaseOutcome:
-    """What one call of a task function came to, as the child reported it (untrusted plain data)."""
-
-    status: str  # returned | raised | missing | timeout | crashed
-    returned: Any = None
-    error: str | None = None
-    trace: dict[str, Any] | None = None
+CHUNK = 65536
 
 
 @dataclass
 class SandboxOutcome:
-    """Everything the isolated run produced for one submission."""
+    """Everything the isolated run produced for one submission (claims, to be judged)."""
 
     cases: dict[tuple[str, int], CaseOutcome] = field(default_factory=dict)
     cell_errors: dict[int, str] = field(default_factory=dict)
     output_tail: str = ""
-    crashed: str | None = None  # set when the child could not even start
+    crashed: str | None = None  # set when the sandbox could not even start
+    notes: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
-class Limits:
-    """Per-submission limits: seconds per cell and per task case, memory of the child process, its user."""
+class CaseRequest:
+    """One call of a task function the grader asks for."""
 
-    timeout: float = 60.0
-    memory_mb: int = 4096
-    run_as: str | None = None
-    """A user to run student code as, when the grader runs as root."""
+    task: str
+    index: int
+    args: list[Any]
+    seed: int
 
 
-class _Child:
-    """One forked child, its event stream, and how to end it and all it started."""
+class _Replies:
+    """Reads a sandbox's reply pipe in bounded chunks; keeps only the one reply the grader is waiting for."""
 
-    def __init__(self, request: dict[str, Any], limits: Limits, workdir: str) -> None:
-        with open(os.path.join(workdir, "request.json"), "w", encoding="utf-8") as handle:
-            json.dump(request, handle)
-        read_fd, write_fd = os.pipe()
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self.condition = threading.Condition()
+        self.awaited: str | None = None
+        self.reply: dict[str, Any] | None = None
+        self.closed = False
+        self.ignored = 0
+        self.flooded = False
+        self.received = 0
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def expect(self, nonce: str) -> None:
+        with self.condition:
+            self.awaited, self.reply = nonce, None
+
+    def _take(self, line: bytes) -> None:
+        try:
+            message = json.loads(line)
+        except ValueError:
+            message = None
+        with self.condition:
+            if (
+                isinstance(message, dict)
+                and self.awaited
+                and message.get("nonce") == self.awaited
+                and self.reply is None
+            ):
+                self.reply = message
+                self.condition.notify_all()
+            else:
+                self.ignored += 1
+
+    def _read(self) -> None:
+        pending = bytearray()
+        skipping = False
+        try:
+            while True:
+                chunk = os.read(self.fd, CHUNK)
+                if not chunk:
+                    break
+                self.received += len(chunk)
+                if self.received > MAX_BYTES:
+                    self.flooded = True
+                    break
+                while chunk:
+                    end = chunk.find(b"\n")
+                    if end < 0:
+                        if not skipping:
+                            pending += chunk
+                            if len(pending) > MAX_LINE:
+                                pending.clear()
+                                skipping, self.flooded = True, True
+                                self.ignored += 1
+                        break
+                    if not skipping:
+                        self._take(bytes(pending + chunk[:end]))
+                    pending.clear()
+                    skipping = False
+                    chunk = chunk[end + 1 :]
+        except OSError:
+            pass
+        finally:
+            os.close(self.fd)
+            with self.condition:
+                self.closed = True
+                self.condition.notify_all()
+
+    def wait(self, deadline: float) -> dict[str, Any] | str:
+        """The awaited reply; "timeout" when ``deadline`` passes first; "dead" when the sandbox stopped or flooded."""
+        with self.condition:
+            while self.reply is None:
+                if self.closed or self.flooded:
+                    return "dead"
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return "timeout"
+                self.condition.wait(left)
+            return self.reply
+
+
+class _Output:
+    """Drains what the student's code prints, keeping its tail only."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self.tail = b""
+        self.thread = threading.Thread(target=self._read, daemon=True)
+        self.thread.start()
+
+    def _read(self) -> None:
+        try:
+            while chunk := os.read(self.fd, CHUNK):
+                self.tail = (self.tail + chunk)[-OUTPUT_TAIL_BYTES:]
+        except OSError:
+            pass
+        finally:
+            os.close(self.fd)
+
+
+class Sandbox:
+    """One isolated process: its pipes, and how to end it and everything it started."""
+
+    def __init__(self, isolation: Isolation, uid: int | None, limits: Limits) -> None:
+        self.isolation, self.uid = isolation, uid
+        self.workdir = isolation.workdir(uid) if isolation.level != "namespaces" else None
+        commands_read, self.commands = os.pipe()
+        replies_read, replies_write = os.pipe()
+        output_read, output_write = os.pipe()
+        theirs = [commands_read, replies_write, output_write]
         try:
             self.server = forkserver.shared()
-            self.pid = self.server.fork(workdir, limits.memory_mb, limits.run_as, write_fd)
+            self.pid = self.server.fork(isolation.request(uid, limits), self.workdir, theirs)
         except BaseException:
-            os.close(read_fd)
+            for fd in (self.commands, replies_read, output_read):
+                os.close(fd)
             raise
         finally:
-            os.close(write_fd)
-        self.events: queue.Queue[dict[str, Any] | None] = queue.Queue()
-        threading.Thread(target=self._read, args=(os.fdopen(read_fd, "rb"),), daemon=True).start()
+            for fd in theirs:
+                os.close(fd)
+        self.replies = _Replies(replies_read)
+        self.output = _Output(output_read)
 
-    def _read(self, stream: BinaryIO) -> None:
-        with stream:
-            for line in stream:
-                if len(line) > MAX_EVENT_BYTES:
-                    continue
-                try:
-                    event = json.loads(line)
-                except ValueError:
-                    continue
-                if isinstance(event, dict) and isinstance(event.get("event"), str):
-                    self.events.put(event)
-        self.events.put(None)
-
-    def next_event(self, deadline: float) -> dict[str, Any] | None | str:
-        """The next event, None at end of output, or "timeout" when ``deadline`` passes first."""
+    def ask(self, command: dict[str, Any], deadline: float) -> dict[str, Any] | str:
+        """Send one command and wait for its reply (or "timeout", or "dead")."""
+        nonce = secrets.token_hex(16)
+        self.replies.expect(nonce)
         try:
-            return self.events.get(timeout=max(0.0, deadline - time.monotonic()))
-        except queue.Empty:
-            return "timeout"
+            os.write(self.commands, (json.dumps({**command, "nonce": nonce}) + "\n").encode())
+        except OSError:
+            return "dead"
+        return self.replies.wait(deadline)
 
-    def end(self) -> None:
-        """Kill the child's whole process group, grandchildren included, then let the warm parent reap it."""
+    def end(self) -> list[str]:
+        """Kill the sandbox and everything it started; remove what it left. Notes on anything unusual."""
+        notes = []
+        try:
+            os.write(self.commands, b'{"op": "exit"}\n')
+        except OSError:
+            pass
+        os.close(self.commands)
         try:
             os.killpg(self.pid, signal.SIGKILL)
-        except ProcessLookupError:
+        except (ProcessLookupError, PermissionError):
             pass
         self.server.reap(self.pid)
+        if self.uid is not None:
+            for _ in range(5):
+                self.server.kill_uid(self.uid)
+                if not processes_of(self.uid):
+                    break
+                time.sleep(0.05)
+            else:
+                notes.append(f"processes of sandbox uid {self.uid} survived the cleanup")
+            if self.isolation.level == "uid" and remove_files_of(self.uid):
+                notes.append("the sandbox left files in the shared temporary folders; they were removed")
+        if self.workdir:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+        if self.replies.ignored:
+            notes.append(f"{self.replies.ignored} unexpected line(s) on the reply channel were ignored")
+        if self.replies.flooded:
+            notes.append("the sandbox wrote too much on its reply channel and was stopped")
+        self.output.thread.join(timeout=1.0)
+        return notes
 
 
-def run_isolated(cells: tuple[Cell, ...], tasks: list[tuple[str, list[list[Any]]]], limits: Limits) -> SandboxOutcome:
-    """Run ``cells`` then every (task, encoded cases) in a fresh, limited process; never raises for student code."""
+def run_isolated(
+    cells: tuple[Cell, ...], cases: list[CaseRequest], limits: Limits, isolation: Isolation
+) -> SandboxOutcome:
+    """Run ``cells`` then every case in sandboxes of one slot; never raises for anything student code does."""
     outcome = SandboxOutcome()
-    pending = [(name, index, args) for name, cases in tasks for index, args in enumerate(cases)]
+    pending = list(cases)
     skipped: set[int] = set()
-    workdir = tempfile.mkdtemp(prefix="grader-")
-    try:
-        for _attempt in range(len(cells) + len(pending) + 1):
-            request_cells = [{"number": c.number, "source": c.source} for c in cells if c.number not in skipped]
-            request_tasks: dict[str, list[list[Any]]] = {}
-            for name, _index, args in pending:
-                request_tasks.setdefault(name, []).append(args)
-            request = {"cells": request_cells, "tasks": [{"name": n, "cases": c} for n, c in request_tasks.items()]}
-            order = [(name, index) for name, index, _args in pending]
+    budget_end = time.monotonic() + limits.total_seconds
+    with isolation.slot() as uid:
+        for _attempt in range(len(cells) + len(cases) + 1):
             try:
-                child = _Child(request, limits, workdir)
+                sandbox = Sandbox(isolation, uid, limits)
             except (OSError, forkserver.ForkServerError) as error:
                 outcome.crashed = f"the grading process could not start: {error}"
                 break
-            finished = _serve(child, order, limits, outcome, skipped)
-            pending = [(n, i, a) for n, i, a in pending if (n, i) not in outcome.cases]
-            if finished or outcome.crashed or not pending:
+            try:
+                finished = _serve(sandbox, cells, pending, skipped, limits, budget_end, outcome)
+            finally:
+                outcome.notes += [n for n in sandbox.end() if n not in outcome.notes]
+                outcome.output_tail = sandbox.output.tail.decode("utf-8", "replace")
+            pending = [c for c in pending if (c.task, c.index) not in outcome.cases]
+            if finished or not pending:
                 break
-        outcome.output_tail = _tail(os.path.join(workdir, "output.txt"))
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+            if time.monotonic() >= budget_end:
+                for case in pending:
+                    outcome.cases[(case.task, case.index)] = CaseOutcome(
+                        "timeout", error=f"was not run: the submission used up its {limits.total_seconds:g} s"
+                    )
+                break
     return outcome
 
 
+def _why(reply: str, limits: Limits, budget_end: float) -> str:
+    if reply == "timeout":
+        if time.monotonic() >= budget_end:
+            return f"ran past the submission's total budget of {limits.total_seconds:g} s"
+        return f"ran longer than {limits.timeout:g} s"
+    return "ended the process (sys.exit in a thread, os._exit, a crash, the memory limit, or a flood of output)"
+
+
 def _serve(
-    child: _Child, order: list[tuple[str, int]], limits: Limits, outcome: SandboxOutcome, skipped: set[int]
+    sandbox: Sandbox,
+    cells: tuple[Cell, ...],
+    cases: list[CaseRequest],
+    skipped: set[int],
+    limits: Limits,
+    budget_end: float,
+    outcome: SandboxOutcome,
 ) -> bool:
-    """Follow one child's events; return True when it finished everything it was asked."""
-    deadline = time.monotonic() + STARTUP_SECONDS
-    phase: tuple[str, Any] = ("startup", None)
-    try:
-        while True:
-            event = child.next_event(deadline)
-            if event == "timeout" or event is None:
-                return _interrupted(phase, event, limits, outcome, skipped)
-            assert isinstance(event, dict)
-            kind = event["event"]
-            if kind == "done":
-                return True
-            if kind in {"ready", "cell", "cells_done", "case_start"}:
-                deadline = time.monotonic() + limits.timeout
-            if kind == "cell" and isinstance(event.get("number"), int):
-                phase = ("cell", event["number"])
-            elif kind == "cells_done":
-                phase = ("between", None)
-            elif kind == "cell_error" and isinstance(event.get("number"), int):
-                outcome.cell_errors[event["number"]] = str(event.get("error"))[:2000]
-            elif kind == "case_start":
-                position = event.get("case")
-                if isinstance(position, int) and 0 <= position:
-                    phase = ("case", _case_key(event, order))
-            elif kind == "case_end":
-                key = _case_key(event, order)
-                if key is not None:
-                    outcome.cases[key] = CaseOutcome(
-                        status=event.get("status")
-                        if event.get("status") in {"returned", "raised", "missing"}
-                        else "crashed",
-                        returned=event.get("returned"),
-                        error=None if event.get("error") is None else str(event["error"])[:2000],
-                        trace=event.get("trace") if isinstance(event.get("trace"), dict) else None,
-                    )
-                phase = ("between", None)
-    finally:
-        child.end()
-
-
-def _case_key(event: dict[str, Any], order: list[tuple[str, int]]) -> tuple[str, int] | None:
-    """Map the child's (task, position among its pending cases) back to the task's own case index."""
-    task, position = event.get("task"), event.get("case")
-    if not isinstance(task, str) or not isinstance(position, int):
-        return None
-    indices = [index for name, index in order if name == task]
-    return (task, indices[position]) if 0 <= position < len(indices) else None
-
-
-def _interrupted(
-    phase: tuple[str, Any], event: Any, limits: Limits, outcome: SandboxOutcome, skipped: set[int]
-) -> bool:
-    """Record what a hang or a death cost, so that the next child can go on; return False."""
-    what = (
-        f"ran longer than {limits.timeout:g} s"
-        if event == "timeout"
-        else ("ended the process (sys.exit in a thread, os._exit, a crash, or the memory limit)")
-    )
-    stage, detail = phase
-    if stage == "startup":
-        outcome.crashed = f"the grading process could not start: it {what}"
-    elif stage == "cell":
-        skipped.add(detail)
-        outcome.cell_errors[detail] = f"this cell {what}; the grader skipped it and ran the rest"
-    elif stage == "case" and detail is not None:
-        outcome.cases[detail] = CaseOutcome(status="timeout" if event == "timeout" else "crashed", error=f"it {what}")
-    return False
-
-
-def _tail(path: str) -> str:
-    try:
-        with open(path, "rb") as handle:
-            handle.seek(0, os.SEEK_END)
-            handle.seek(max(0, handle.tell() - OUTPUT_TAIL_BYTES))
-            return handle.read().decode("utf-8", "replace")
-    except OSError:
-        return ""
+    """Drive one sandbox; True when it answered every command, False when it hung or died (recorded)."""
+    for cell in cells:
+        if cell.number in skipped:
+            continue
+        deadline = min(time.monotonic() + limits.timeout, budget_end)
+        reply = sandbox.ask({"op": "cell", "number": cell.number, "source": cell.source}, deadline)
+        if isinstance(reply, str):
+            skipped.add(cell.number)
+            outcome.cell_errors[cell.number] = f"this cell {_why(reply, limits, budget_end)}; the grader skipped it"
+            if reply == "dead" and sandbox.replies.flooded:
+                outcome.notes.append(f"cell {cell.number} flooded the reply channel")
+            return False
+        error = reply.get("error")
+        if isinstance(error, dict):
+            where = f" ({error.get('where')})" if error.get("where") else ""
+            outcome.cell_errors[cell.number] = f"{error.get('type')}: {str(error.get('message'))[:500]}{where}"
+        else:
+            outcome.cell_errors.pop(cell.number, None)
+    for case in cases:
+        deadline = min(time.monotonic() + limits.timeout, budget_end)
+        command = {"op": "case", "task": case.task, "args": case.args, "seed": case.seed}
+        reply = sandbox.ask(command, deadline)
+        key = (case.task, case.index)
+        if isinstance(reply, str):
+            outcome.cases[key] = CaseOutcome(
+                "timeout" if reply == "timeout" else "crashed", error=f"it {_why(reply, limits, budget_end)}"
+            )
+            return False
+        status = reply.get("status")
+        if status == "missing":
+            outcome.cases[key] = CaseOutcome("missing")
+        elif status in ("returned", "raised"):
+            outcome.cases[key] = CaseOutcome(status, claim=reply.get("claim"))
+        else:
+            outcome.cases[key] = CaseOutcome("crashed", error="its reply could not be read")
+    return True
