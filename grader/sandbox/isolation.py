@@ -1,0 +1,490 @@
+"""Isolation levels: the strongest this machine permits, chosen once when the grader starts.
+
+- ``namespaces`` (root, and Linux lets it create namespaces): each sandbox slot has its own unprivileged uid and
+  gid, and each sandbox its own PID namespace (everything in it dies with it; it sees no other process), mount
+  namespace (the whole filesystem read-only, submissions, reports, hidden checks and private homes hidden, a private
+  size-limited ``/tmp`` as its only writable place), network namespace (no network at all), IPC and UTS namespaces.
+- ``uid`` (root where namespaces are refused, as in an ordinary Docker container or on Gradescope): the slot's own
+  uid and gid, its own working directory and ``TMPDIR``; the submissions and hidden checks are closed to other users
+  while the class is graded; after each sandbox every process of the uid is killed and every file it left in the
+  shared temporary folders removed.
+- ``process`` (not root): a process of the grader's own user with rlimits, killed with its process group. It is not
+  hardened against hostile code, and the grader says so.
+
+Every level sets rlimits on address space, CPU seconds, file size, open files and core dumps (processes too, where
+the uid is the sandbox's own). The functions with a leading ``enter`` run inside the forked child, as root, before
+any student code.
+"""
+
+from __future__ import annotations
+
+import grp
+import os
+import resource
+import shutil
+import signal
+import socket
+import stat
+import sys
+import sysconfig
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from grader.sandbox import linux
+
+LEVELS = ("namespaces", "uid", "process")
+DEFAULT_UID_BASE = 61000
+SHARED_TEMP = ("/tmp", "/var/tmp", "/dev/shm")
+NOT_HARDENED = (
+    "This run is NOT hardened against hostile code: student code runs as your own user, can read what you can, use "
+    "the network and outlive the grader. For a class that may be hostile, grade as root (in a container: see the "
+    "instructor guide's one-line `docker run`) or on Gradescope."
+)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Limits of every sandbox: seconds per cell and per case and in all, memory, processes, files, /tmp size."""
+
+    timeout: float = 60.0
+    memory_mb: int = 4096
+    submission_timeout: float | None = None
+    """Wall-clock seconds for one submission's cells and cases together (default: 4 × timeout, at least 120 s)."""
+    processes: int = 64
+    file_size_mb: int = 256
+    open_files: int = 256
+    tmp_mb: int = 512
+
+    @property
+    def total_seconds(self) -> float:
+        """The submission's wall-clock budget."""
+        return self.submission_timeout or max(120.0, 4 * self.timeout)
+
+
+@dataclass
+class Isolation:
+    """The isolation this run uses, its sandbox uids, and the paths sandboxes must not see."""
+
+    level: str
+    uids: tuple[int, ...] = ()
+    hidden: tuple[str, ...] = ()
+    python_paths: tuple[str, ...] = ()
+    workroot: str = ""
+    _free: list[int] = field(default_factory=list)
+    _lock: threading.Condition = field(default_factory=threading.Condition)
+
+    def describe(self) -> dict[str, Any]:
+        """What the report says about this run's isolation."""
+        hardened = self.level != "process"
+        return {
+            "level": self.level,
+            "hardened": hardened,
+            "separate_uids": self.level in ("namespaces", "uid"),
+            "pid_namespace": self.level == "namespaces",
+            "mount_namespace": self.level == "namespaces",
+            "network": "none" if self.level == "namespaces" else "the host's",
+            "uids": list(self.uids),
+            "note": "" if hardened else NOT_HARDENED,
+        }
+
+    @contextmanager
+    def slot(self) -> Iterator[int | None]:
+        """A sandbox uid for one submission (None at the process level), back in the pool afterwards."""
+        if not self.uids:
+            yield None
+            return
+        with self._lock:
+            while not self._free:
+                self._lock.wait()
+            uid = self._free.pop()
+        try:
+            yield uid
+        finally:
+            with self._lock:
+                self._free.append(uid)
+                self._lock.notify()
+
+    def workdir(self, uid: int | None) -> str:
+        """A fresh working directory for one sandbox on the host (uid and process levels)."""
+        path = os.path.join(
+            self.workroot, f"slot-{uid}" if uid is not None else f"run-{os.getpid()}-{time.monotonic_ns()}"
+        )
+        shutil.rmtree(path, ignore_errors=True)
+        os.makedirs(os.path.join(path, "tmp"), mode=0o700)
+        if uid is not None:
+            for part in (path, os.path.join(path, "tmp")):
+                os.chown(part, uid, uid)
+        return path
+
+    def request(self, uid: int | None, limits: Limits) -> dict[str, Any]:
+        """The parameters the warm parent's child needs to isolate itself."""
+        return {
+            "level": self.level,
+            "uid": uid,
+            "memory_mb": limits.memory_mb,
+            "cpu_seconds": int(limits.total_seconds) + 30,
+            "processes": limits.processes,
+            "file_size_mb": limits.file_size_mb,
+            "open_files": limits.open_files,
+            "tmp_mb": limits.tmp_mb,
+            "hide": list(self.hidden),
+            "python_paths": list(self.python_paths),
+        }
+
+
+def python_paths() -> list[str]:
+    """Every folder the Python environment is read from: prefixes, ``sys.path``, the grader package."""
+    found = {sys.prefix, sys.base_prefix, sys.exec_prefix, str(Path(__file__).resolve().parents[1])}
+    found |= {sysconfig.get_paths()[k] for k in ("stdlib", "platstdlib", "purelib", "platlib")}
+    found |= {p for p in sys.path if p and os.path.isdir(p)}
+    found.add(str(Path(sys.executable).resolve().parent))
+    return sorted(str(Path(p).resolve()) for p in found)
+
+
+def closed_ancestor(path: str) -> str | None:
+    """The first folder on ``path`` that other users cannot enter or read, or None when they can read it all."""
+    current = Path("/")
+    for part in Path(path).resolve().parts[1:]:
+        current = current / part
+        try:
+            mode = current.stat().st_mode
+        except OSError:
+            return str(current)
+        if stat.S_ISDIR(mode) and not mode & stat.S_IXOTH:
+            return str(current)
+    try:
+        mode = Path(path).resolve().stat().st_mode
+    except OSError:
+        return path
+    return None if mode & stat.S_IROTH else path
+
+
+def _describe_mode(path: str) -> str:
+    try:
+        info = os.stat(path)
+    except OSError as error:
+        return f"{path} cannot be read ({error.strerror})"
+    owner = info.st_uid
+    return f"{path} is mode {stat.S_IMODE(info.st_mode):04o}, owned by uid {owner}"
+
+
+def choose(requested: str, workers: int, protect: list[Path], uid_base: int, namespaces_allowed: bool) -> Isolation:
+    """The isolation to use: the one asked for, or with ``auto`` the strongest this machine permits."""
+    root = os.geteuid() == 0
+    if requested == "auto":
+        level = "namespaces" if root and namespaces_allowed else "uid" if root else "process"
+    else:
+        level = requested
+    if level in ("namespaces", "uid") and not root:
+        raise IsolationError(f"isolation `{level}` needs the grader to run as root")
+    if level == "namespaces" and not namespaces_allowed:
+        raise IsolationError("this machine does not let the grader create namespaces; use `--isolation uid`")
+    uids: tuple[int, ...] = ()
+    if level in ("namespaces", "uid"):
+        uids = tuple(uid_base + i for i in range(max(1, workers)))
+        _check_uids_free(uids)
+    workroot = ""
+    if level != "namespaces":
+        import tempfile
+
+        workroot = tempfile.mkdtemp(prefix="grader-sandboxes-")
+        os.chmod(workroot, 0o711)  # sandbox uids may enter it to reach their own folder, never list it
+    hidden = tuple(sorted({str(p.resolve()) for p in protect if p.exists()}))
+    isolation = Isolation(level, uids, hidden, tuple(python_paths()), workroot)
+    isolation._free = list(reversed(uids))
+    return isolation
+
+
+class IsolationError(RuntimeError):
+    """The isolation asked for is not available, or a sandbox uid cannot run the course's Python."""
+
+
+def _check_uids_free(uids: tuple[int, ...]) -> None:
+    """Refuse uids that belong to an account or that own a running process."""
+    import pwd
+
+    for uid in uids:
+        try:
+            name = pwd.getpwuid(uid).pw_name
+        except KeyError:
+            name = None
+        if name is not None:
+            raise IsolationError(f"uid {uid} belongs to the account {name!r}; choose other sandbox uids (--uid-base)")
+        for _ in range(20):  # a sandbox of a run that just ended may take a moment to go
+            if not processes_of(uid):
+                break
+            time.sleep(0.1)
+        else:
+            raise IsolationError(
+                f"uid {uid} already runs processes (another grading run?); choose other sandbox uids (--uid-base)"
+            )
+
+
+def processes_of(uid: int) -> list[int]:
+    """Pids of the live processes (zombies aside) whose real uid is ``uid``."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/status", encoding="utf-8") as handle:
+                fields = dict(line.split(":", 1) for line in handle if ":" in line)
+        except OSError:
+            continue
+        try:
+            if int(fields["Uid"].split()[0]) == uid and not fields["State"].strip().startswith(("Z", "X")):
+                found.append(int(entry))
+        except (KeyError, ValueError, IndexError):
+            continue
+    return found
+
+
+def remove_files_of(uid: int, folders: tuple[str, ...] = SHARED_TEMP) -> int:
+    """Remove what ``uid`` left at the top of the shared temporary folders; how many entries went."""
+    removed = 0
+    for folder in folders:
+        try:
+            entries = os.listdir(folder)
+        except OSError:
+            continue
+        for name in entries:
+            path = os.path.join(folder, name)
+            try:
+                info = os.lstat(path)
+            except OSError:
+                continue
+            if info.st_uid != uid:
+                continue
+            if stat.S_ISDIR(info.st_mode):
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                try:
+                    os.remove(path)
+                except OSError:
+                    continue
+            removed += 1
+    return removed
+
+
+@contextmanager
+def closed_to_others(paths: tuple[str, ...]) -> Iterator[list[str]]:
+    """Take the "other" permissions off ``paths`` while grading, so sandbox uids cannot read them; restore after."""
+    changed: list[tuple[str, int]] = []
+    for path in paths:
+        try:
+            mode = os.stat(path).st_mode
+        except OSError:
+            continue
+        if mode & 0o007:
+            os.chmod(path, stat.S_IMODE(mode) & ~0o007)
+            changed.append((path, stat.S_IMODE(mode)))
+    try:
+        yield [p for p, _ in changed]
+    finally:
+        for path, mode in changed:
+            try:
+                os.chmod(path, mode)
+            except OSError:
+                pass
+
+
+def unreadable_message(uid: int, paths: list[str]) -> str:
+    """Why a sandbox uid cannot read the Python environment, and how to fix it."""
+    reasons = []
+    for path in paths[:3]:
+        closed = closed_ancestor(path) or path
+        reasons.append(f"{path} ({_describe_mode(closed)})")
+    return (
+        f"Sandbox uid {uid} cannot read the Python environment the grader runs in: {'; '.join(reasons)}. Student code "
+        "would fail on its first lazy import, and every student would score 0, so the grader stops here. Fix: put "
+        "the environment where other users can read it (for example `python3 -m venv /opt/course-venv`, then "
+        "`/opt/course-venv/bin/pip install -r requirements.txt`, and grade with `/opt/course-venv/bin/python -m "
+        "grader …`), or grade where namespaces are allowed (they open private homes for the sandbox), or, for a "
+        "trusted class only, `--isolation process`."
+    )
+
+
+# What follows runs in the forked child, as root, before any student code.
+
+
+def _outermost_closed(path: str) -> str | None:
+    """The outermost folder strictly above ``path`` that other users cannot enter, or None."""
+    current = Path("/")
+    for part in Path(path).parts[1:-1]:
+        current = current / part
+        try:
+            if not current.stat().st_mode & stat.S_IXOTH:
+                return str(current)
+        except OSError:
+            return None
+    return None
+
+
+def _bind(source_fd: int, target: str, read_only: bool = True) -> None:
+    """Bind the folder open as ``source_fd`` (even where a later mount hides its path) onto ``target``."""
+    os.makedirs(target, mode=0o755, exist_ok=True)
+    linux.mount(f"/proc/self/fd/{source_fd}", target, None, linux.MS_BIND | linux.MS_REC)
+    if read_only:
+        linux.mount(None, target, None, linux.MS_BIND | linux.MS_REMOUNT | linux.MS_RDONLY)
+
+
+def _build_filesystem(params: dict[str, Any], uid: int) -> None:
+    """In a new mount namespace: the filesystem read-only, secrets hidden, a private /tmp to write in.
+
+    Private homes are opened just enough for the Python environment; /tmp is size-limited.
+    """
+    needed = [p for p in params["python_paths"] if os.path.isdir(p)]
+    fds = {path: os.open(path, os.O_PATH | os.O_DIRECTORY) for path in needed}
+    try:
+        linux.mount(None, "/", None, linux.MS_REC | linux.MS_PRIVATE)
+        opened: dict[str, list[str]] = {}
+        for path in needed:
+            closed = _outermost_closed(path)
+            if closed:
+                opened.setdefault(closed, []).append(path)
+        for closed, paths in opened.items():
+            linux.mount("tmpfs", closed, "tmpfs", linux.MS_NOSUID | linux.MS_NODEV, "mode=0755,size=1m")
+            for path in paths:
+                _bind(fds[path], path, read_only=False)
+        for point, flags in linux.mount_points():
+            if point in ("/proc", "/sys", "/dev") or point.startswith(("/proc/", "/sys/", "/dev/")):
+                continue
+            try:
+                linux.mount(None, point, None, linux.MS_BIND | linux.MS_REMOUNT | linux.MS_RDONLY | flags)
+            except OSError:
+                pass  # a mount point under another mount: no longer reachable
+        for path in params["hide"]:
+            if os.path.isdir(path):
+                linux.mount("tmpfs", path, "tmpfs", linux.MS_RDONLY | linux.MS_NOSUID | linux.MS_NODEV, "size=4k")
+            elif os.path.exists(path):
+                linux.mount("/dev/null", path, None, linux.MS_BIND)
+        scratch = {"/tmp": f"mode=1777,size={int(params['tmp_mb'])}m", "/var/tmp": "mode=1777,size=16m"}
+        scratch["/dev/shm"] = "mode=1777,size=16m"
+        for folder, options in scratch.items():
+            if os.path.isdir(folder):
+                linux.mount("tmpfs", folder, "tmpfs", linux.MS_NOSUID | linux.MS_NODEV, options)
+                for path in needed:  # an environment that lives in a temporary folder stays visible
+                    if path.startswith(folder + "/"):
+                        _bind(fds[path], path)
+        os.makedirs("/tmp/work/tmp", mode=0o700)
+        for part in ("/tmp/work", "/tmp/work/tmp"):
+            os.chown(part, uid, uid)
+    finally:
+        for fd in fds.values():
+            os.close(fd)
+
+
+def _supervise(pid: int) -> None:
+    """The namespace's parent: wait for its PID 1, then leave with its status (killing this kills the sandbox)."""
+    while True:
+        try:
+            _, status = os.waitpid(pid, 0)
+            break
+        except ChildProcessError:
+            status = 0
+            break
+        except InterruptedError:
+            continue
+    os._exit(os.waitstatus_to_exitcode(status) & 0xFF if status else 0)
+
+
+def _limit(kind: int, value: int) -> None:
+    try:
+        resource.setrlimit(kind, (value, value))
+    except (ValueError, OSError):
+        soft, hard = resource.getrlimit(kind)
+        resource.setrlimit(kind, (min(value, hard) if hard != resource.RLIM_INFINITY else value, hard))
+
+
+def _become_student(params: dict[str, Any], workdir: str) -> None:
+    uid = params["uid"]
+    if uid is not None:
+        os.setgroups([])
+        os.setgid(uid)
+        os.setuid(uid)
+        _limit(resource.RLIMIT_NPROC, int(params["processes"]))
+    linux.prctl(linux.PR_SET_NO_NEW_PRIVS, 1)
+    linux.die_with_parent()  # after setuid, which clears it
+    memory = int(params["memory_mb"]) * 1024 * 1024
+    _limit(resource.RLIMIT_AS, memory)
+    _limit(resource.RLIMIT_CORE, 0)
+    _limit(resource.RLIMIT_CPU, int(params["cpu_seconds"]))
+    _limit(resource.RLIMIT_FSIZE, int(params["file_size_mb"]) * 1024 * 1024)
+    _limit(resource.RLIMIT_NOFILE, int(params["open_files"]))
+    os.chdir(workdir)
+    os.environ["HOME"] = workdir
+    os.environ["TMPDIR"] = os.path.join(workdir, "tmp")
+    os.environ["MPLCONFIGDIR"] = os.path.join(workdir, "tmp")
+
+
+def enter(params: dict[str, Any], workdir: str | None) -> None:
+    """Isolate this freshly forked child as ``params`` say; returns as the student's process, ready to serve."""
+    os.setsid()
+    linux.die_with_parent()
+    level = params["level"]
+    if level == "namespaces":
+        uid = int(params["uid"])
+        linux.unshare(linux.SANDBOX_NAMESPACES)
+        _build_filesystem(params, uid)
+        pid = os.fork()
+        if pid:
+            _supervise(pid)  # never returns
+        linux.die_with_parent()
+        linux.mount("proc", "/proc", "proc", linux.MS_NOSUID | linux.MS_NODEV | linux.MS_NOEXEC)
+        socket.sethostname("sandbox")
+        workdir = "/tmp/work"
+    assert workdir is not None
+    _become_student(params, workdir)
+
+
+def probe_namespaces() -> bool:
+    """Whether this process may create the sandbox's namespaces (tried in a child that exits at once)."""
+    if os.geteuid() != 0 or not sys.platform.startswith("linux"):
+        return False
+    pid = os.fork()
+    if pid == 0:
+        try:
+            linux.unshare(linux.SANDBOX_NAMESPACES)
+            linux.mount(None, "/", None, linux.MS_REC | linux.MS_PRIVATE)
+            os._exit(0)
+        except BaseException:  # noqa: BLE001
+            os._exit(1)
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status) == 0
+
+
+def kill_all_of(uid: int) -> None:
+    """In a forked child of a root process: become ``uid`` and SIGKILL every process of it until none is left."""
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.setgroups([])
+            os.setgid(uid)
+            os.setuid(uid)
+            for _ in range(1000):
+                try:
+                    os.kill(-1, signal.SIGKILL)  # every process this uid may signal: all of its own
+                except ProcessLookupError:
+                    break
+                time.sleep(0.001)
+        finally:
+            os._exit(0)
+    os.waitpid(pid, 0)
+
+
+def group_of_grader() -> int:
+    """The grader's own group, which may read the reports."""
+    return os.getegid()
+
+
+def group_name(gid: int) -> str:
+    """A group's name, or its number."""
+    try:
+        return grp.getgrgid(gid).gr_name
+    except KeyError:
+        return str(gid)
