@@ -12,6 +12,7 @@ from qiskit_ibm_runtime.executor_estimator import Estimator
 from qiskit_ibm_runtime.executor_sampler import Sampler
 
 from grader.notebook import run_checks
+from grader.results import TaskResult
 
 SEED = 71
 
@@ -60,9 +61,20 @@ def deprecated_estimator(backend: object) -> EstimatorV2:
 
 
 def failing_checks(exercise_id: str) -> Callable[[Callable[..., object]], set[str]]:
-    """A function giving the ids of the checks of ``exercise_id`` that an answer fails."""
+    """A function giving the ids of the requirements of ``exercise_id`` that an answer does not meet."""
 
     def failed_ids(function: Callable[..., object]) -> set[str]:
-        return {r.id for r in run_checks(exercise_id, function) if not r.passed}
+        return {r.id for r in run_checks(exercise_id, function).checks if not r.passed}
 
     return failed_ids
+
+
+def graded(exercise_id: str, name: str, function: Callable[..., object]) -> TaskResult:
+    """The result card of ``function`` graded as task ``name`` of ``exercise_id`` (in this process)."""
+    function.__name__ = name
+    return run_checks(exercise_id, function)
+
+
+def unmet(result: TaskResult) -> set[str]:
+    """The requirement IDs (without the task prefix) a result does not meet."""
+    return {c.id.split(".", 1)[1] for c in result.checks if not c.passed}
