@@ -48,25 +48,30 @@ def declared(pyproject: Path = ROOT / "pyproject.toml") -> list[str]:
 
 
 def closure(names: list[str]) -> set[str]:
-    """Every distribution the named ones need on this platform and Python, themselves included."""
+    """Every distribution the named ones need on this platform and Python, themselves included (extras followed)."""
     from packaging.requirements import Requirement
 
-    seen: set[str] = set()
-    todo = [_name(n) for n in names]
+    seen: set[tuple[str, str]] = set()
+    todo = [(_name(n), "") for n in names]
     while todo:
-        name = todo.pop()
-        if name in seen:
+        name, extra = todo.pop()
+        if (name, extra) in seen:
             continue
-        seen.add(name)
+        seen.add((name, extra))
         try:
             requires = distribution(name).requires or []
         except PackageNotFoundError as error:
             raise SystemExit(f"{name} is not installed: install requirements.txt first") from error
         for spec in requires:
             requirement = Requirement(spec)
-            if requirement.marker is None or requirement.marker.evaluate({"extra": ""}):
-                todo.append(_name(requirement.name))
-    return seen
+            marker = requirement.marker
+            base = marker is None or marker.evaluate({"extra": ""})
+            # The package's own requirements on the base pass; an extra's pass adds only what the extra adds.
+            wanted = base if not extra else (marker is not None and marker.evaluate({"extra": extra}) and not base)
+            if wanted:
+                todo.append((_name(requirement.name), ""))
+                todo += [(_name(requirement.name), _name(e)) for e in requirement.extras]
+    return {name for name, _ in seen}
 
 
 def minimum_python(names: set[str]) -> str:
