@@ -118,3 +118,40 @@ def measured_register(circuit: QuantumCircuit, reading: str) -> list[int] | None
     name = reading.split("`")[1]
     register = next(r for r in circuit.cregs if r.name == name)
     return [circuit.find_bit(bit).index for bit in register]
+
+
+def measured_clbits(circuit: QuantumCircuit) -> list[int]:
+    """The clbits that a circuit's measurements write to, in index order."""
+    return sorted({circuit.find_bit(i.clbits[0]).index for i in circuit.data if i.operation.name == "measure"})
+
+
+def measured_state_problem(circuit: QuantumCircuit, reference: QuantumCircuit) -> str | None:
+    """Why a bound sampler circuit does not prepare ``reference``'s state and measure it, or None if it does.
+
+    The circuit must measure ``reference.num_qubits`` qubits, each once, with the measured clbits in index order
+    reading the reference's qubits 0, 1, ...; qubits it touches but does not measure must end in |0⟩. The reason is
+    in a learner's words and names the noiseless distribution the circuit gives.
+    """
+    width = reference.num_qubits
+    try:
+        measured = semantics.split_measurements(circuit)
+        clbits = sorted(measured.qubit_of)
+        if len(clbits) != width:
+            return f"it measures {len(clbits)} bit(s), not {width}: measure each of its {width} qubits once"
+        qubits = [measured.qubit_of[c] for c in clbits]
+        if len(set(qubits)) != width:
+            return "it measures one qubit into two bits: measure each qubit once, into its own bit"
+        extra = [q for q in semantics.active_qubits(measured.gates) if q not in qubits]
+        state = semantics.state_on(measured.gates, qubits + extra)
+        expected = semantics.Statevector(reference)
+        if extra:
+            expected = semantics.Statevector.from_label("0" * len(extra)).tensor(expected)
+        if semantics.same_state(state, expected):
+            return None
+        seen = semantics.measured_distribution(measured, clbits)
+    except semantics.NotReadable as error:
+        return f"it cannot be read as gates then measurements: {error}"
+    wanted = {k: p for k, p in semantics.Statevector(reference).probabilities_dict().items() if p > 1e-12}
+    if semantics.shown(seen) == semantics.shown(wanted):
+        return f"it gives the right odds, {semantics.shown(wanted)}, but prepares another state"
+    return f"without noise it gives {semantics.shown(seen)}, not {semantics.shown(wanted)}"
