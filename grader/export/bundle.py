@@ -134,7 +134,7 @@ def write_bundle(
     exercise = load_exercise(exercise_id, checks_dir)
     config = {
         "exercise": exercise.id,
-        "points": {task.name: task.points for task in exercise.tasks},
+        "points": {task.name: float(task.points) for task in exercise.tasks},
         "checks": "hidden_checks" if checks_dir else None,
         "timeout": timeout,
         "memory": memory,

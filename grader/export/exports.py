@@ -76,5 +76,5 @@ def similarity_md(
 
 def gradescope_results(exercise: Exercise, record: dict[str, object]) -> str:
     """A Gradescope results.json for one student's record (as grades.json holds it)."""
-    points = {t.name: t.points for t in exercise.tasks}
+    points = {t.name: float(t.points) for t in exercise.tasks}
     return json.dumps(results_json(record, points), indent=1, ensure_ascii=False) + "\n"

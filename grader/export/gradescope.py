@@ -124,7 +124,7 @@ def results_json(
                 {
                     "name": f"{name} · graded",
                     "score": 0.0,
-                    "max_score": value,
+                    "max_score": float(value),
                     "status": "failed",
                     "output": record["message"] or "This task was not graded.",
                     "visibility": "visible",
@@ -184,15 +184,17 @@ def grade_in_container(root: Path, python: str = sys.executable) -> dict[str, An
     if not found:
         results = _failure(f"Upload the .ipynb notebook (or a .py file) of {config['exercise']}; found none.", points)
     else:
-        scratch = Path(tempfile.mkdtemp(prefix="grader-"))
-        command = grade_command(python, root / "submission", scratch, root / "source", config, _student(root))
-        run = subprocess.run(command, capture_output=True, text=True, cwd=scratch)
-        print(run.stdout, run.stderr, sep="\n")  # Gradescope keeps this stdout for the instructor only
-        try:
-            record = json.loads((scratch / "grades.json").read_text(encoding="utf-8"))["submissions"][0]
-            results = results_json(record, points)
-        except (OSError, ValueError, KeyError, IndexError):
-            results = _failure("The autograder itself failed on this submission; your instructor can see why.", points)
+        with tempfile.TemporaryDirectory(prefix="grader-") as folder:
+            scratch = Path(folder)
+            command = grade_command(python, root / "submission", scratch, root / "source", config, _student(root))
+            run = subprocess.run(command, capture_output=True, text=True, cwd=scratch)
+            print(run.stdout, run.stderr, sep="\n")  # Gradescope keeps this stdout for the instructor only
+            try:
+                record = json.loads((scratch / "grades.json").read_text(encoding="utf-8"))["submissions"][0]
+                results = results_json(record, points)
+            except (OSError, ValueError, KeyError, IndexError):
+                message = "The autograder itself failed on this submission; your instructor can see why."
+                results = _failure(message, points)
     results["execution_time"] = int(round(time.monotonic() - started))
     write_atomically(root / "results" / "results.json", json.dumps(results, indent=1, ensure_ascii=False) + "\n")
     return results
