@@ -101,7 +101,7 @@ def test_solution_scores_full_marks(bundle: Path, tmp_path: Path) -> None:
     assert results["score"] == 4.0
     assert all(t["status"] == "passed" and t["visibility"] == "visible" for t in results["tests"])
     names = [t["name"] for t in results["tests"]]
-    assert "bell_counts · uses_v2_sampler [FakeLimaV2, 777 shots]" in names, names
+    assert any(name.startswith("bell_counts · uses_v2_sampler") for name in names), names
 
 
 def test_untouched_exercise_scores_zero(bundle: Path, tmp_path: Path) -> None:
