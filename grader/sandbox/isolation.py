@@ -333,6 +333,23 @@ def _bind(source_fd: int, target: str, read_only: bool = True) -> None:
         linux.mount(None, target, None, linux.MS_BIND | linux.MS_REMOUNT | linux.MS_RDONLY)
 
 
+def open_private_homes(fds: dict[str, int]) -> None:
+    """In a private mount namespace: make the folders open as ``fds`` readable by every user.
+
+    A folder under a private home (``/root``, mode 0700) stays where it is, but the home becomes an empty tmpfs
+    holding only the folders needed, bound back in place.
+    """
+    opened: dict[str, list[str]] = {}
+    for path in fds:
+        closed = _outermost_closed(path)
+        if closed:
+            opened.setdefault(closed, []).append(path)
+    for closed, paths in opened.items():
+        linux.mount("tmpfs", closed, "tmpfs", linux.MS_NOSUID | linux.MS_NODEV, "mode=0755,size=1m")
+        for path in paths:
+            _bind(fds[path], path, read_only=False)
+
+
 def _build_filesystem(params: dict[str, Any], uid: int) -> None:
     """In a new mount namespace: the filesystem read-only, secrets hidden, a private /tmp to write in.
 
@@ -342,15 +359,7 @@ def _build_filesystem(params: dict[str, Any], uid: int) -> None:
     fds = {path: os.open(path, os.O_PATH | os.O_DIRECTORY) for path in needed}
     try:
         linux.mount(None, "/", None, linux.MS_REC | linux.MS_PRIVATE)
-        opened: dict[str, list[str]] = {}
-        for path in needed:
-            closed = _outermost_closed(path)
-            if closed:
-                opened.setdefault(closed, []).append(path)
-        for closed, paths in opened.items():
-            linux.mount("tmpfs", closed, "tmpfs", linux.MS_NOSUID | linux.MS_NODEV, "mode=0755,size=1m")
-            for path in paths:
-                _bind(fds[path], path, read_only=False)
+        open_private_homes(fds)
         for point, flags in linux.mount_points():
             if point in ("/proc", "/sys", "/dev") or point.startswith(("/proc/", "/sys/", "/dev/")):
                 continue

@@ -1,0 +1,180 @@
+"""The sandbox is as isolated as the report says: probes from inside a student cell, at every level."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import stat
+from pathlib import Path
+
+import pytest
+from sandbox_kit import (
+    AS_ROOT,
+    TEST_UID_BASE,
+    grade_command,
+    isolation,
+    returned,
+    run,
+    run_cells,
+    with_readable_python,
+)
+
+from grader.sandbox import forkserver
+from grader.sandbox.isolation import IsolationError, Limits, choose, processes_of
+from grader.sandbox.preflight import preflight
+
+OBSERVE = """
+import os, resource, socket
+
+def observe(port, secret):
+    pids = [p for p in os.listdir("/proc") if p.isdigit()]
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=2).close()
+        network = "connected"
+    except OSError as error:
+        network = type(error).__name__
+    try:
+        with open(secret) as handle:
+            leaked = handle.read()
+    except OSError as error:
+        leaked = type(error).__name__
+    writable = []
+    for path in ("/", "/etc", os.path.dirname(os.__file__), "/tmp", os.getcwd()):
+        probe = os.path.join(path, "probe-write")
+        try:
+            with open(probe, "w") as handle:
+                handle.write("x")
+            os.remove(probe)
+            writable.append(path)
+        except OSError:
+            pass
+    return {
+        "uid": os.getuid(), "pid": os.getpid(), "processes": len(pids), "network": network, "secret": leaked,
+        "writable": writable, "cwd": os.getcwd(), "tmpdir": os.environ.get("TMPDIR"), "hostname": socket.gethostname(),
+        "nproc": resource.getrlimit(resource.RLIMIT_NPROC)[0], "fsize": resource.getrlimit(resource.RLIMIT_FSIZE)[0],
+        "nofile": resource.getrlimit(resource.RLIMIT_NOFILE)[0], "cpu": resource.getrlimit(resource.RLIMIT_CPU)[0],
+        "memory": resource.getrlimit(resource.RLIMIT_AS)[0],
+        "fds": sorted(os.readlink(f"/proc/self/fd/{fd}") for fd in os.listdir("/proc/self/fd") if os.path.exists(f"/proc/self/fd/{fd}")),
+    }
+"""
+
+
+@pytest.fixture()
+def listener() -> socket.socket:
+    """A TCP listener on 127.0.0.1 that a sandbox with no network cannot reach."""
+    server = socket.create_server(("127.0.0.1", 0))
+    server.settimeout(5)
+    yield server
+    server.close()
+
+
+@pytest.fixture()
+def secret(tmp_path: Path) -> Path:
+    """An instructor's hidden file, in a folder the grader is told to protect, readable by everyone on disk."""
+    folder = tmp_path / "hidden-checks"
+    folder.mkdir()
+    os.chmod(tmp_path, 0o755)
+    os.chmod(folder, 0o755)
+    path = folder / "sampler_basics.py"
+    path.write_text("ANSWER = 42\n")
+    os.chmod(path, 0o644)
+    return path
+
+
+@AS_ROOT
+def test_namespaces_level_is_what_the_report_says(listener: socket.socket, secret: Path) -> None:
+    chosen = isolation("namespaces", [secret.parent])
+    described = chosen.describe()
+    assert described["level"] == "namespaces" and described["hardened"] and described["network"] == "none"
+    limits = Limits(timeout=60, memory_mb=3000, processes=40, file_size_mb=64, open_files=128, tmp_mb=64)
+    seen = returned(
+        run_cells([OBSERVE], "observe", [listener.getsockname()[1], str(secret)], chosen, limits), "observe"
+    )
+    assert seen["uid"] == TEST_UID_BASE and seen["pid"] == 1  # its own uid, PID 1 of its own namespace
+    assert seen["processes"] <= 3  # it sees its own processes only
+    assert seen["network"] in ("OSError", "ConnectionRefusedError", "TimeoutError")  # no network, loopback down
+    assert seen["secret"] in ("FileNotFoundError", "PermissionError")  # hidden checks are not visible
+    assert seen["writable"] == ["/tmp", "/tmp/work"]  # read-only everywhere but its own private /tmp
+    assert seen["cwd"] == "/tmp/work" and seen["tmpdir"] == "/tmp/work/tmp" and seen["hostname"] == "sandbox"
+    assert (seen["nproc"], seen["fsize"], seen["nofile"]) == (40, 64 * 2**20, 128)
+    assert seen["memory"] == 3000 * 2**20 and seen["cpu"] > 0
+    assert not [fd for fd in seen["fds"] if fd.startswith("socket:")]  # no way back to the warm parent
+
+
+@AS_ROOT
+def test_uid_level_is_what_the_report_says(tmp_path: Path, listener: socket.socket, secret: Path) -> None:
+    # The uid level on this machine needs a Python every uid can read: run it where /root is opened to them.
+    script = tmp_path / "probe.py"
+    script.write_text(
+        "import json, sys\n"
+        "sys.path.insert(0, 'tests')\n"
+        "from sandbox_kit import isolation, returned, run_cells\n"
+        "from test_sandbox_isolation import OBSERVE\n"
+        "from pathlib import Path\n"
+        f"chosen = isolation('uid', [Path({str(secret.parent)!r})])\n"
+        "from grader.sandbox.isolation import closed_to_others\n"
+        "with closed_to_others(chosen.hidden):\n"
+        f"    seen = returned(run_cells([OBSERVE], 'observe', [{listener.getsockname()[1]}, {str(secret)!r}], chosen), 'observe')\n"
+        "print(json.dumps({'seen': seen, 'described': chosen.describe()}))\n"
+    )
+    done = run(with_readable_python([os.sys.executable, str(script)]))
+    assert done.returncode == 0, done.stderr[-3000:]
+    found = json.loads(done.stdout.strip().splitlines()[-1])
+    seen, described = found["seen"], found["described"]
+    assert described["level"] == "uid" and described["network"] == "the host's" and not described["pid_namespace"]
+    assert seen["uid"] == TEST_UID_BASE and seen["pid"] != 1
+    assert seen["network"] == "connected"  # as the report says: this level keeps the host's network
+    assert seen["secret"] == "PermissionError"  # closed to other users while the class is graded
+    assert "/" not in seen["writable"] and "/etc" not in seen["writable"]
+    assert seen["cwd"] in seen["writable"] and seen["tmpdir"].startswith(seen["cwd"])
+    assert stat.S_IMODE(secret.parent.stat().st_mode) == 0o755  # permissions are given back afterwards
+
+
+@AS_ROOT
+def test_preflight_stops_a_run_whose_sandbox_cannot_read_python() -> None:
+    chosen = choose("uid", 1, [], TEST_UID_BASE, forkserver.shared().namespaces_allowed())
+    closed = [p for p in chosen.python_paths if p.startswith("/root/")]
+    if not closed:
+        pytest.skip("this machine's Python is readable by every user")
+    with pytest.raises(IsolationError) as raised:
+        preflight(chosen, Limits(timeout=60))
+    message = str(raised.value)
+    assert "cannot read the Python environment" in message and "/root is mode 0700" in message
+    assert "python3 -m venv /opt/course-venv" in message  # how to fix it
+    assert not processes_of(TEST_UID_BASE)
+
+
+@AS_ROOT
+def test_the_command_line_refuses_the_uid_level_with_a_private_python(tmp_path: Path) -> None:
+    submission = tmp_path / "alice.py"
+    submission.write_text("def bell_counts(backend, shots):\n    return {}\n")
+    done = run(grade_command(str(submission), "--exercise", "sampler-basics", "--out", str(tmp_path / "out"),
+                             "--isolation", "uid", "--uid-base", str(TEST_UID_BASE)))  # fmt: skip
+    if "cannot read the Python environment" not in done.stderr:
+        pytest.skip("this machine's Python is readable by every user")
+    assert done.returncode == 2 and not (tmp_path / "out" / "grades.json").exists()  # no class graded into zeros
+
+
+def test_a_grader_run_by_an_ordinary_user_warns_that_it_is_not_hardened(tmp_path: Path) -> None:
+    if os.geteuid() == 0:
+        os.chmod(tmp_path, 0o777)
+        for parent in tmp_path.parents:
+            if parent == Path("/tmp"):
+                break
+            os.chmod(parent, os.stat(parent).st_mode | 0o005)
+    submission = tmp_path / "alice.py"
+    submission.write_text("def bell_counts(backend, shots):\n    raise NotImplementedError\n")
+    os.chmod(submission, 0o644)
+    out = tmp_path / "out"
+    command = grade_command(str(submission), "--exercise", "sampler-basics", "--out", str(out), "--workers", "1")
+    if os.geteuid() == 0:  # become an ordinary user, as a teacher on a laptop is
+        command = with_readable_python(["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                                        *command])  # fmt: skip
+    done = run(command, env={**os.environ, "HOME": str(tmp_path)})
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "isolation: process" in done.stdout
+    assert "NOT hardened against hostile code" in done.stderr
+    report = json.loads((out / "grades.json").read_text())
+    assert report["environment"]["isolation"]["level"] == "process"
+    assert report["environment"]["isolation"]["hardened"] is False
