@@ -158,7 +158,8 @@ def test_a_chapter_twin_runs_all_cells_in_a_fresh_kernel() -> None:
 
     twin = ROOT / "book" / "_colab" / "replace-backend-run.ipynb"
     notebook = nbformat.read(twin, as_version=4)
-    client = NotebookClient(notebook, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(ROOT / "book")}})
+    folder = {"metadata": {"path": str(ROOT / "book")}}  # the chapter's folder, where Colab's set-up cell moves to
+    client = NotebookClient(notebook, timeout=600, kernel_name="python3", resources=folder)
     client.execute()  # allow_errors=False: an error anywhere else stops here
     failing = [c for c in notebook.cells if "raises-exception" in c.metadata.get("tags", [])]
     assert failing, "the chapter shows at least one pitfall"

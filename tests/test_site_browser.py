@@ -309,3 +309,104 @@ def test_dark_mode_switch_keeps_plots_readable(browser: WebDriver, site_url: str
         assert background(browser) > 0.9
     finally:
         browser.execute_script("localStorage.clear()")
+
+
+# Pages that fit: what a reader sees at a phone's width and a desktop's. Measured in the page, after layout.
+LAYOUT_WIDTHS = [390, 1400]
+LAYOUT_PROBE = """
+const root = document.documentElement;
+const article = document.querySelector('article.bd-article');
+const shown = el => el.getClientRects().length > 0 && getComputedStyle(el).visibility !== 'hidden';
+const clipper = el => {  // the nearest box that cuts off what overflows it, or the article
+  for (let a = el.parentElement; a && a !== article; a = a.parentElement) {
+    if (getComputedStyle(a).overflowX !== 'visible') return a;
+  }
+  return article;
+};
+const label = el => (el.textContent || '').trim().replace(/\\s+/g, ' ').slice(0, 60);
+// Every column shows at once on a desktop, and on a phone for tables of up to three columns; a wider table may
+// scroll inside its own box on a phone, as long as every cell can be scrolled to.
+const cells = [];
+for (const table of article.querySelectorAll('table')) {
+  if (!shown(table)) continue;
+  const columns = Math.max(...[...table.rows].map(row => row.cells.length));
+  const mustFit = window.innerWidth >= 1000 || columns <= 3;
+  for (const cell of table.querySelectorAll('th, td')) {
+    const holder = clipper(cell), box = holder.getBoundingClientRect(), own = cell.getBoundingClientRect();
+    const scrolls = ['auto', 'scroll'].includes(getComputedStyle(holder).overflowX);
+    const reachable = scrolls && own.right <= box.left + holder.scrollWidth - holder.scrollLeft + 1;
+    if (!shown(cell) || own.width < 1) cells.push('hidden: ' + label(cell));
+    else if (own.right > box.right + 1 && (mustFit || !reachable)) cells.push('cut off: ' + label(cell));
+  }
+}
+const lines = [];
+for (const pre of article.querySelectorAll('div.cell_output pre')) {
+  if (!shown(pre)) continue;
+  const style = getComputedStyle(pre), output = pre.closest('.output');
+  const wraps = style.whiteSpace === 'pre-wrap' || style.whiteSpace === 'break-spaces';
+  const scrolls = style.overflowX === 'auto' || style.overflowX === 'scroll';
+  const mustWrap = output && (output.classList.contains('stderr') || output.classList.contains('traceback'));
+  const box = clipper(pre).getBoundingClientRect(), own = pre.getBoundingClientRect();
+  if (own.right > box.right + 1) lines.push('box wider than the page: ' + label(pre));
+  else if (mustWrap && (!wraps || pre.scrollWidth > pre.clientWidth + 1)) lines.push('warning cut off: ' + label(pre));
+  else if (!mustWrap && pre.scrollWidth > pre.clientWidth + 1 && !scrolls) lines.push('line cut off: ' + label(pre));
+}
+const wide = [];  // what sticks out of the page, for the failure message
+for (const el of document.body.querySelectorAll('*')) {
+  if (!shown(el) || el.getBoundingClientRect().right <= root.clientWidth + 1) continue;
+  let free = true;
+  for (let a = el.parentElement; a && a !== document.body; a = a.parentElement) {
+    const style = getComputedStyle(a);
+    if (style.overflowX !== 'visible' || style.position === 'fixed') { free = false; break; }
+  }
+  if (free && getComputedStyle(el).position !== 'fixed') {
+    wide.push(el.tagName.toLowerCase() + '.' + el.className + ' "' + label(el) + '"');
+  }
+}
+return {sideways: root.scrollWidth - root.clientWidth, wide: wide.slice(-5), cells: cells.slice(0, 10),
+        lines: lines.slice(0, 10)};
+"""
+
+
+@pytest.fixture
+def sized_browser(browser: WebDriver, request: pytest.FixtureRequest) -> Iterator[WebDriver]:
+    """The module's browser at the width the test asks for, back at its usual size afterwards."""
+    browser.set_window_size(request.param, 900)
+    try:
+        yield browser
+    finally:
+        browser.set_window_size(1280, 900)
+
+
+@pytest.mark.parametrize("sized_browser", LAYOUT_WIDTHS, indirect=True, ids=lambda w: f"{w}px")
+@pytest.mark.parametrize("source", PAGES)
+def test_page_fits_the_screen(sized_browser: WebDriver, site_url: str, screenshots: Path, source: str) -> None:
+    visit(sized_browser, urljoin(site_url, page_html(source)))
+    sized_browser.execute_script("return document.fonts.ready")
+    width = sized_browser.execute_script("return window.innerWidth")
+    (screenshots / f"{width}px").mkdir(exist_ok=True)
+    sized_browser.save_screenshot(str(screenshots / f"{width}px" / screenshot_name(source)))
+    found = sized_browser.execute_script(LAYOUT_PROBE)
+    assert found["sideways"] <= 0, f"the page scrolls sideways by {found['sideways']} px: {found['wide']}"
+    assert found["cells"] == [], "table cells the reader cannot see"
+    assert found["lines"] == [], "output lines the reader cannot see"
+
+
+TYPESET = "return document.querySelectorAll('article .math mjx-container').length"
+
+
+def test_math_renders_offline_from_the_site(browser: WebDriver, site_url: str, html: Path) -> None:
+    with_math = [source for source in PAGES if 'class="math' in (html / page_html(source)).read_text()]
+    assert len(with_math) >= 2, "the pages that write formulas"
+    for source in with_math:
+        console_errors(browser, site_url)
+        visit(browser, urljoin(site_url, page_html(source)))
+        formulas = browser.execute_script("return document.querySelectorAll('article .math').length")
+        WebDriverWait(browser, WAIT_SECONDS).until(
+            lambda d, expected=formulas: d.execute_script(TYPESET) == expected,
+            message=f"{source}: MathJax did not typeset the formulas (raw LaTeX is showing)",
+        )
+        loaded = browser.execute_script("return performance.getEntriesByType('resource').map(r => r.name)")
+        assert [url for url in loaded if not url.startswith(site_url)] == [], f"{source} loads from another host"
+        assert any("/_static/mathjax/" in url for url in loaded), source
+        assert console_errors(browser, site_url) == [], source

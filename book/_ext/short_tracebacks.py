@@ -2,9 +2,9 @@
 
 Every page's outputs pass through here at build time (the notebooks and the execution cache keep them whole):
 
-- a **traceback** keeps its header, the frames of the reader's own cells (`Cell In[...]`), the frame that raised
-  (its source cut to the failing line and two before it) and the exception; the library frames in between become
-  one line that says how many there were and in which packages;
+- a **traceback** keeps its header (without IPython's rule of 75 dashes), the frames of the reader's own cells
+  (`Cell In[...]`), the frame that raised (its source cut to the failing line and two before it) and the
+  exception; the library frames in between become one line that says how many there were and in which packages;
 - in **every output** (tracebacks, warnings on stderr, printed text), a path into an installed package, the Python
   installation, a virtual environment, the repository or the home folder is cut to the part a reader can look up:
   `/…/.venv/lib/python3.11/site-packages/qiskit/primitives/sampler_pub.py` becomes `qiskit/primitives/sampler_pub.py`,
@@ -71,8 +71,12 @@ def shorten_traceback(text: str) -> str:
     blocks: list[tuple[str, list[str]]] = []
     for chunk in re.split(r"\n\s*\n", text.strip("\n")):
         lines = chunk.split("\n")
-        if len(lines) > 2 and HEADER_RULE.match(lines[0]) and FRAME_START.match(lines[2]):
-            blocks += [("header", lines[:2]), ("frame", lines[2:])]  # the header and the first frame share a block
+        if len(lines) > 1 and HEADER_RULE.match(lines[0]) and "Traceback" in lines[1]:
+            # IPython's header: a rule as wide as a terminal, which wraps into three lines on a phone, then the
+            # exception's name padded to a column. Keep the words; the first frame shares the block.
+            blocks.append(("header", [re.sub(r"\s{2,}", "  ", lines[1].strip())]))
+            if len(lines) > 2:
+                blocks.append(("frame" if FRAME_START.match(lines[2]) else "text", lines[2:]))
         else:
             blocks.append(("frame" if FRAME_START.match(lines[0]) else "text", lines))
     shown: list[tuple[str, list[str]]] = []
