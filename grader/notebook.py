@@ -27,11 +27,12 @@ from grader.load import Cell
 from grader.primitives import DEFAULT_SEED, case_seed
 from grader.results import TaskResult
 from grader.scan import ScanResult, scan_cells
+from grader.student_side.recorder import is_library_file
 from grader.student_side.task_call import call_task
 
 
 def _source_cells(function: Callable[..., Any]) -> tuple[Cell, ...]:
-    """The source of ``function`` and of the module-level functions it names, as cells to scan (if available)."""
+    """The source of ``function`` and of the student's functions it names, as cells to scan (if available)."""
     seen, cells, todo = set(), [], [function]
     while todo:
         current = todo.pop()
@@ -46,7 +47,11 @@ def _source_cells(function: Callable[..., Any]) -> tuple[Cell, ...]:
         code = getattr(current, "__code__", None)
         names = getattr(code, "co_names", ())
         found = getattr(current, "__globals__", {})
-        todo += [found[n] for n in names if inspect.isfunction(found.get(n))]
+        todo += [
+            found[n]
+            for n in names
+            if inspect.isfunction(found.get(n)) and not is_library_file(found[n].__code__.co_filename)
+        ]
     return tuple(cells)
 
 
@@ -62,6 +67,9 @@ def run_checks(exercise_id: str, function: Callable[..., Any], seed: int = DEFAU
         scan = scan_cells(_source_cells(function))
     except Exception:  # noqa: BLE001 - feedback without the reading beats no feedback
         scan = ScanResult((), {})
+    named = getattr(getattr(function, "__code__", None), "co_name", task.name)
+    if named != task.name:  # a function defined under another name and renamed: read it as the task
+        scan = ScanResult(scan.findings, {**scan.references, task.name: frozenset({named})})
     return grade_task(task, cases, outcomes, scan, {}, parallel=ThreadPoolExecutor)
 
 

@@ -353,7 +353,11 @@ class _Scanner(ast.NodeVisitor):
         elif name in ATTRIBUTE_CALLS and len(node.args) > 1:
             attribute = node.args[1]
             if not (isinstance(attribute, ast.Constant) and isinstance(attribute.value, str)):
-                self.unverifiable(node, f"uses `{name}` with a computed attribute name; write the attribute directly")
+                self.unverifiable(
+                    node,
+                    f"uses `{name}` with a computed attribute name; write the attribute directly (a register of a "
+                    "result by name: `result[0].data[name]`)",
+                )
             else:
                 self.visit_literal_attribute(node, name, attribute.value)
         elif name in ("open",) or (self.resolve(func) or "") in ("io.open", "os.open", "pathlib.Path", "io.FileIO"):

@@ -159,7 +159,8 @@ def judge_theta_sweep(case: Case, ev: Evidence, v: Verdicts) -> None:
     for theta in thetas:
         matching = [e for e in points if prepares_ry(e.circuit, theta) is None]
         if not matching:
-            why = prepares_ry(points[0].circuit, theta) if len(points) == 1 else None
+            same_angle = [e for e in points if len(e.values) == 1 and abs(e.values[0] - theta) < 1e-9]
+            why = prepares_ry((same_angle or points)[0].circuit, theta) if same_angle or len(points) == 1 else None
             shown = f": {why}" if why else ""
             v.fail(
                 "ry_circuit",
