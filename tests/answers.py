@@ -78,3 +78,10 @@ def graded(exercise_id: str, name: str, function: Callable[..., object]) -> Task
 def unmet(result: TaskResult) -> set[str]:
     """The requirement IDs (without the task prefix) a result does not meet."""
     return {c.id.split(".", 1)[1] for c in result.checks if not c.passed}
+
+
+def aer_sampler(backend: object):
+    """A seeded qiskit-aer SamplerV2 built with `from_backend`, the way students take Aer's own primitive."""
+    from qiskit_aer.primitives import SamplerV2 as AerSamplerV2
+
+    return AerSamplerV2.from_backend(backend, seed=SEED)

@@ -2,30 +2,33 @@
 
 from __future__ import annotations
 
+from itertools import permutations
 from typing import Any
 
 import numpy as np
 from qiskit import QuantumCircuit
 from qiskit_ibm_runtime.fake_provider import FakeBelemV2, FakeLimaV2, FakeQuitoV2
 
-from grader.trace import CallRecord, Trace
-from grader.exercises import Case, Context, Exercise, Task
-from grader.judge.api_checks import isa_check, legacy_run_check, one_primitive_call
-from grader.judge.ideal import ideal_distribution, total_variation
-from grader.judge.sampler_checks import (
-    consistency_check,
-    counts_shape_check,
-    register_clbits,
-    rerun_counts,
-    shots_check,
+from grader.exercises import Case, Exercise, Task
+from grader.judge import semantics
+from grader.judge.common import isa_check, one_job, replayed, shots_check
+from grader.judge.estimation import close, real_number
+from grader.judge.evidence import Evidence
+from grader.judge.rubric import Rubric, Verdicts, credit, gate
+from grader.judge.sampling import (
+    Entry,
+    counts_shape_problem,
+    entries,
+    measured_state,
+    outcome_hint,
+    ran_shots,
+    reading_of,
+    readings,
 )
-from grader.trusted_primitives import trusted_sampler
-from grader.results import CheckResult
 
 REGISTERS = (("alpha", 1), ("beta", 2))
 """The classical registers the GHZ circuit must have, in this order: `join_data()` keys put `beta` on the left."""
 GHZ = {"000": 0.5, "111": 0.5}
-IDEAL_MARGINALS = {"alpha": {"0": 0.5, "1": 0.5}, "beta": {"00": 0.5, "11": 0.5}}
 BUILD_GHZ = (
     "Build `QuantumCircuit(QuantumRegister(3), ClassicalRegister(1, 'alpha'), ClassicalRegister(2, 'beta'))`, "
     "apply H to qubit 0, CX from 0 to 1 and CX from 0 to 2, then measure qubit 0 into `alpha` and qubits 1 and 2 "
@@ -33,6 +36,15 @@ BUILD_GHZ = (
 )
 SWEEP_THETAS = (0.5, 2.9, 1.4, 2.3)
 """P('1') = sin²(θ/2) is 0.06, 0.99, 0.42 and 0.83: far from P('0') and from any reordering of the list."""
+READ_JOINED = "Return `result[0].join_data().get_counts()` as it is: it keeps `beta` on the left."
+READ_BY_NAME = (
+    "Read each register by its name, `data.alpha.get_counts()` and `data['beta'].get_counts()`, and return the "
+    "dicts as they are."
+)
+READ_PROBABILITIES = (
+    "For angle i return `bits.get_counts(i).get('1', 0) / shots`, with `bits = result[0].data.meas`, in the order "
+    "of `thetas`."
+)
 
 
 def ghz_cases() -> list[Case]:
@@ -50,345 +62,400 @@ def sweep_cases() -> list[Case]:
     return [Case("FakeLimaV2, 4 angles, 587 shots", (FakeLimaV2(), list(SWEEP_THETAS), 587))]
 
 
-def registers_check(task: str, circuit: QuantumCircuit) -> CheckResult:
-    """Pass when the circuit's classical registers are exactly `alpha` (1 bit) then `beta` (2 bits)."""
+def ghz_reference() -> QuantumCircuit:
+    """H on qubit 0, then CX(0, 1) and CX(0, 2): the state (|000⟩ + |111⟩)/√2."""
+    circuit = QuantumCircuit(3)
+    circuit.h(0)
+    circuit.cx(0, 1)
+    circuit.cx(0, 2)
+    return circuit
+
+
+def registers_check(v: Verdicts, requirement: str, circuit: QuantumCircuit, ordered: bool) -> bool:
+    """Gate: the circuit's classical registers are exactly `alpha` (1 bit) and `beta` (2 bits), in order if asked."""
     found = tuple((register.name, register.size) for register in circuit.cregs)
-    if found == REGISTERS:
-        return CheckResult(
-            f"{task}.two_registers", True, "The circuit writes into `alpha` (1 bit) and `beta` (2 bits)."
-        )
+    right = found == REGISTERS if ordered else sorted(found) == sorted(REGISTERS)
     shown = ", ".join(f"`{name}` ({size} bit{'s' if size > 1 else ''})" for name, size in found) or "none"
-    return CheckResult(
-        f"{task}.two_registers",
-        False,
-        f"The circuit sent has the classical registers {shown}; it needs exactly `alpha` (1 bit) then `beta` "
-        "(2 bits), in that order, and no others (`measure_all()` would add a third, `meas`). " + BUILD_GHZ + ".",
+    order = ", in that order," if ordered else ""
+    return v.check(
+        requirement,
+        right,
+        "The circuit writes into `alpha` (1 bit) and `beta` (2 bits).",
+        f"The circuit sent has the classical registers {shown}; it needs exactly `alpha` (1 bit) and `beta` "
+        f"(2 bits){order} and no others (`measure_all()` would add a third, `meas`). {BUILD_GHZ}.",
     )
 
 
-def correlated_across_registers(distribution: dict[str, float]) -> bool:
-    """True when the `beta` bits (left) and the `alpha` bit (right) of 3-bit outcomes are not independent."""
-    alpha = marginal(distribution, 2, 3)
-    beta = marginal(distribution, 0, 2)
-    return any(abs(distribution.get(b + a, 0.0) - beta[b] * alpha[a]) > 1e-9 for b in beta for a in alpha)
+def ghz_clbits(circuit: QuantumCircuit) -> list[int] | None:
+    """The clbits read as the GHZ's three bits: `alpha` then `beta` when they exist, else all three clbits."""
+    named = {register.name: register for register in circuit.cregs}
+    if named.get("alpha") is not None and named.get("beta") is not None:
+        bits = [*named["alpha"], *named["beta"]]
+        if len(bits) == 3:
+            return [circuit.find_bit(bit).index for bit in bits]
+    return list(range(3)) if circuit.num_clbits == 3 else None
 
 
-def ghz_check(task: str, circuit: QuantumCircuit) -> CheckResult:
-    """Pass when the circuit, without noise, gives '000' and '111' with probability 1/2 each over all clbits."""
+def ghz_check(v: Verdicts, requirement: str, circuit: QuantumCircuit) -> bool:
+    """Gate: without noise the circuit prepares (|000⟩ + |111⟩)/√2 on the qubits measured into `alpha` and `beta`."""
+    clbits = ghz_clbits(circuit)
+    if clbits is None:
+        return v.check(
+            requirement,
+            False,
+            "",
+            f"The circuit has {circuit.num_clbits} classical bits; the GHZ state needs three, one per qubit. "
+            f"{BUILD_GHZ}.",
+        )
     try:
-        ideal = ideal_distribution(circuit)
-    except ValueError as error:
-        return CheckResult(
-            f"{task}.ghz_state",
-            False,
-            f"The circuit cannot be read as a state followed by measurements ({error}). {BUILD_GHZ}.",
+        right, distribution = measured_state(circuit, clbits, ghz_reference())
+    except semantics.NotReadable as error:
+        return v.check(
+            requirement, False, "", f"The circuit cannot be read as gates then measurements: {error}. {BUILD_GHZ}."
         )
-    if total_variation(ideal, GHZ) < 1e-6:
-        return CheckResult(f"{task}.ghz_state", True, "The circuit prepares (|000⟩ + |111⟩)/√2.")
+    if right:
+        return v.check(requirement, True, "The circuit prepares (|000⟩ + |111⟩)/√2 and measures every qubit.", "")
+    same_odds = set(distribution) == set(GHZ) and all(abs(p - 0.5) < 1e-9 for p in distribution.values())
     hint = (
-        "the two registers are independent: is a CX missing?"
-        if not correlated_across_registers(ideal)
-        else "the outcomes are correlated, but not as a GHZ state"
+        "the outcomes are right, but the state has another phase: use H and the two CX gates, nothing else"
+        if same_odds
+        else outcome_hint(distribution, ["`alpha`", "`beta[0]`", "`beta[1]`"])
+        or "the outcomes are correlated, but not as a GHZ state"
     )
-    shown = {key: round(p, 3) for key, p in sorted(ideal.items())}
-    return CheckResult(
-        f"{task}.ghz_state",
+    return v.check(
+        requirement,
         False,
-        f"Without noise your circuit gives {shown} (`beta` left, `alpha` right), not {GHZ}: {hint}. {BUILD_GHZ}.",
+        "",
+        f"Without noise your circuit gives {semantics.shown(distribution)} (`beta` left, `alpha` right), not {GHZ}: "
+        f"{hint}. {BUILD_GHZ}.",
     )
 
 
-def marginal(counts: dict[str, Any], start: int, stop: int) -> dict[str, Any]:
-    """Counts (or probabilities) of the characters ``start:stop`` of every key, added up."""
-    out: dict[str, Any] = {}
-    for key, value in counts.items():
-        out[key[start:stop]] = out.get(key[start:stop], 0) + value
-    return out
+def one_circuit(v: Verdicts, call: Any, requirement: str) -> Entry:
+    """Gate: the job sampled one circuit; return it."""
+    points = entries(call)
+    if len(points) != 1:
+        v.fail(requirement, f"The job sampled {len(points)} circuits; this task needs one: the GHZ circuit.")
+    return points[0]
 
 
-def recorded_registers(call: CallRecord) -> list[dict[str, list[dict[str, int]]]]:
-    """The register counts of the first PUB, once per `result()` the student's code asked for."""
-    return [result[0].get("registers", {}) for result in call.results if result]
+def reordered(counts: dict[str, int], order: tuple[int, ...]) -> dict[str, int]:
+    """Counts with each key's characters taken in ``order``."""
+    moved: dict[str, int] = {}
+    for key, count in counts.items():
+        new = "".join(key[i] for i in order)
+        moved[new] = moved.get(new, 0) + count
+    return moved
 
 
-def first_counts(registers: dict[str, list[dict[str, int]]], name: str) -> dict[str, int] | None:
-    """The counts of register ``name`` at the first sweep index, or None if it was not recorded."""
-    found = registers.get(name) or [None]
-    return found[0]
-
-
-def joined_provenance_check(call: CallRecord, returned: dict[str, int]) -> CheckResult:
-    """Pass when each register's marginal of the returned joined counts is exactly what the sampler recorded.
-
-    The trace keeps counts per register, not per shot, so the joined counts cannot be rebuilt from it. Both
-    marginals must match exactly; a joint distribution with the right marginals but other correlations is left
-    to the two-sample test against a trusted re-run.
-    """
-    alpha, beta = marginal(returned, 2, 3), marginal(returned, 0, 2)
-    for registers in recorded_registers(call):
-        if first_counts(registers, "alpha") == alpha and first_counts(registers, "beta") == beta:
-            return CheckResult("joined_counts.provenance", True, "Both registers' counts are the sampler's own.")
-    return CheckResult(
-        "joined_counts.provenance",
-        False,
-        "The joined counts returned do not add up to the sampler's own counts of `alpha` (rightmost bit) and "
-        "`beta` (two leftmost bits). Return `result[0].join_data().get_counts()` as it is: it keeps `beta` on the "
-        "left, and nothing needs typing or editing.",
+def joined_problem(returned: Any, joined: dict[str, int]) -> str:
+    """Why counts that are not the replay's joined counts differ from them, in a learner's words."""
+    problem = counts_shape_problem(returned, 3)
+    if problem:
+        return f"The value returned is not the joined counts: {problem}. {READ_JOINED}"
+    if any(reordered(joined, order) == returned for order in permutations(range(3)) if order != (0, 1, 2)):
+        return (
+            "These are the shots of your job with the bits in another order: `join_data()` puts the later register, "
+            f"`beta`, on the left and `alpha` on the right. {READ_JOINED}"
+        )
+    return (
+        "The counts returned are not the joined counts the grader gets when it replays your job (same backend, "
+        f"options and seed). {READ_JOINED}"
     )
 
 
-def check_joined_counts(case: Case, returned: Any, trace: Trace, context: Context) -> list[CheckResult]:
-    """Checks of `joined_counts(backend, shots)`."""
+def judge_joined_counts(case: Case, ev: Evidence, v: Verdicts) -> None:
+    """Verdicts on `joined_counts(backend, shots)` for one case."""
     backend, shots = case.args
-    shape = counts_shape_check("joined_counts.returns_counts", returned, 3, shots)
-    checks = [shape, legacy_run_check("joined_counts", trace, "sampler")]
-    sampler_check, call = one_primitive_call("joined_counts", trace, backend, "sampler")
-    checks.append(sampler_check)
-    if call is None:
-        return checks
-    pub = call.pubs[0]
-    checks += [shots_check("joined_counts", pub, shots), isa_check("joined_counts", pub.circuit, backend)]
-    registers = registers_check("joined_counts", pub.circuit)
-    checks.append(registers)
-    if not registers.passed:
-        return checks
-    checks.append(ghz_check("joined_counts", pub.circuit))
-    if not shape.passed:
-        return checks
-    provenance = joined_provenance_check(call, returned)
-    checks.append(provenance)
-    if not provenance.passed:
-        return checks
-    sampler = trusted_sampler(call.primitive, backend, context.seed)
-    trusted = sampler.run([pub]).result()[0].join_data().get_counts()
-    checks.append(consistency_check("joined_counts.honest_counts", returned, trusted, context.alpha))
-    return checks
+    call = one_job(v, ev, "sampler", backend, "uses_v2_sampler")
+    entry = one_circuit(v, call, "ghz_state")
+    isa_check(v, "isa_circuit", [entry.circuit], backend)
+    result = replayed(v, ev, call, backend, "provenance")[entry.pub]
+    shots_check(v, "exact_shots", ran_shots(result), shots)
+    registers_check(v, "two_registers", entry.circuit, ordered=True)
+    ghz_check(v, "ghz_state", entry.circuit)
+    reading = reading_of(ev.returned, result, entry.index, entry.circuit)
+    whole = reading == "`join_data()`" or (reading is not None and len(entry.circuit.cregs) == 1)
+    if reading is not None and not whole:
+        v.fail(
+            "provenance",
+            f"These are the counts of {reading.replace('register ', '')} alone, not of both registers. {READ_JOINED}",
+        )
+    joined = result.join_data().get_counts(entry.index or None)
+    v.require(
+        "provenance",
+        whole,
+        f"The counts are exactly the joined counts of the grader's replay of your job ({reading}).",
+        joined_problem(ev.returned, joined),
+    )
 
 
-def register_shape_check(returned: Any, shots: int) -> CheckResult:
-    """Pass when ``returned`` is `{"alpha": 1-bit counts, "beta": 2-bit counts}`, each adding up to ``shots``."""
-    check_id = "register_counts.returns_registers"
+def virtual_order(result: Any, entry: Entry, name: str) -> list[dict[str, int]]:
+    """Register ``name``'s replayed counts with its bits in the order of the circuit's own qubits they measure.
+
+    A student who measured qubits 2 and 1 into `beta` and reversed the keys reads the bits in the order of the
+    qubits of the circuit they wrote (virtual qubits), which the layout may have put on physical qubits in any
+    order. Empty when the register is not measured that way.
+    """
+    circuit = entry.circuit
+    register = next((r for r in circuit.cregs if r.name == name), None)
+    if register is None or circuit.layout is None:
+        return []
+    try:
+        measured = semantics.split_measurements(circuit)
+        virtual = {p: v for v, p in enumerate(circuit.layout.final_index_layout(filter_ancillas=True))}
+        qubits = [virtual[measured.qubit_of[circuit.find_bit(bit).index]] for bit in register]
+    except (semantics.NotReadable, KeyError):
+        return []
+    order = sorted(range(len(qubits)), key=lambda i: qubits[i])
+    if order == list(range(len(qubits))):
+        return []
+    counts = getattr(result.data, name).get_counts(entry.index or None)
+    moved: dict[str, int] = {}
+    for key, count in counts.items():
+        bits = key[::-1]
+        new = "".join(bits[order[i]] for i in range(len(order)))[::-1]
+        moved[new] = moved.get(new, 0) + count
+    return [moved]
+
+
+def register_counts_problem(returned: Any, result: Any, entry: Entry) -> str | None:
+    """Why ``returned`` is not `{"alpha": ..., "beta": ...}` read off the replayed result, or None if it is."""
     if not isinstance(returned, dict) or set(returned) != {"alpha", "beta"}:
-        keys = sorted(returned) if isinstance(returned, dict) else type(returned).__name__
-        return CheckResult(
-            check_id,
-            False,
-            f"Expected a dict with exactly the keys 'alpha' and 'beta', each holding that register's counts; "
-            f"got {keys!r:.80}.",
+        keys = sorted(map(str, returned)) if isinstance(returned, dict) else type(returned).__name__
+        return (
+            f"Expected a dict with exactly the keys 'alpha' and 'beta', each holding that register's counts; got "
+            f"{keys!r:.80}."
         )
+    honest = readings(result, entry.index, entry.circuit)
     for name, width in REGISTERS:
-        shape = counts_shape_check(check_id, returned[name], width, shots)
-        if not shape.passed:
-            return CheckResult(check_id, False, f"Under '{name}': {shape.message}")
-    return CheckResult(check_id, True, f"Counts of `alpha` (1 bit) and `beta` (2 bits), each adding up to {shots}.")
-
-
-def register_provenance_check(call: CallRecord, returned: dict[str, Any]) -> CheckResult:
-    """Pass when both registers' counts are exactly those of one result the sampler handed out."""
-    for registers in recorded_registers(call):
-        if all(first_counts(registers, name) == returned[name] for name, _ in REGISTERS):
-            return CheckResult("register_counts.provenance", True, "Both registers' counts are the sampler's own.")
-    last = recorded_registers(call)[-1] if recorded_registers(call) else {}
-    wrong = [name for name, _ in REGISTERS if first_counts(last, name) != returned[name]]
-    return CheckResult(
-        "register_counts.provenance",
-        False,
-        f"The counts under {', '.join(repr(n) for n in wrong)} are not the ones the sampler produced for that "
-        "register. Read each register by its name, `data.alpha.get_counts()` and `data['beta'].get_counts()`, and "
-        "return the dicts as they are.",
-    )
-
-
-def marginals_check(circuit: QuantumCircuit) -> CheckResult:
-    """Pass when each register's noiseless marginal is the GHZ state's: a fair coin, and '00'/'11' half each."""
-    wrong = []
-    for name, expected in IDEAL_MARGINALS.items():
-        try:
-            ideal = ideal_distribution(circuit, register_clbits(circuit, name))
-        except ValueError as error:
-            wrong.append(f"`{name}` cannot be computed ({error})")
+        value = returned[name]
+        own = [counts for how, counts in honest if how.split("`")[1:2] == [name]]
+        if any(counts == value for counts in [*own, *virtual_order(result, entry, name)]):
             continue
-        if total_variation(ideal, expected) > 1e-6:
-            shown = {key: round(p, 3) for key, p in sorted(ideal.items())}
-            wrong.append(f"`{name}` gives {shown}, not {expected}")
-    if not wrong:
-        return CheckResult(
-            "register_counts.ideal_marginals", True, "Without noise, `alpha` is a fair coin and `beta` is '00' or '11'."
+        other = [how.split("`")[1] for how, counts in honest if counts == value and how.startswith("register")]
+        if other:
+            return f"Under '{name}' you returned the counts of `{other[0]}`. {READ_BY_NAME}"
+        shape = counts_shape_problem(value, width)
+        if shape:
+            return f"Under '{name}': {shape}. {READ_BY_NAME}"
+        return (
+            f"The counts under '{name}' are not that register's counts in the grader's replay of your job (same "
+            f"backend, options and seed). {READ_BY_NAME}"
         )
-    return CheckResult(
-        "register_counts.ideal_marginals", False, "Without noise, " + "; ".join(wrong) + f". {BUILD_GHZ}."
-    )
-
-
-def check_register_counts(case: Case, returned: Any, trace: Trace, context: Context) -> list[CheckResult]:
-    """Checks of `register_counts(backend, shots)`."""
-    backend, shots = case.args
-    shape = register_shape_check(returned, shots)
-    checks = [shape, legacy_run_check("register_counts", trace, "sampler")]
-    sampler_check, call = one_primitive_call("register_counts", trace, backend, "sampler")
-    checks.append(sampler_check)
-    if call is None:
-        return checks
-    pub = call.pubs[0]
-    checks += [shots_check("register_counts", pub, shots), isa_check("register_counts", pub.circuit, backend)]
-    registers = registers_check("register_counts", pub.circuit)
-    checks.append(registers)
-    if not registers.passed:
-        return checks
-    checks += [ghz_check("register_counts", pub.circuit), marginals_check(pub.circuit)]
-    if not shape.passed:
-        return checks
-    provenance = register_provenance_check(call, returned)
-    checks.append(provenance)
-    if not provenance.passed:
-        return checks
-    trusted = trusted_sampler(call.primitive, backend, context.seed).run([pub]).result()[0].data
-    for name, _ in REGISTERS:
-        trusted_counts = trusted[name].get_counts()
-        checks.append(
-            consistency_check(f"register_counts.honest_{name}", returned[name], trusted_counts, context.alpha)
-        )
-    return checks
-
-
-def probabilities_check(returned: Any, count: int) -> CheckResult:
-    """Pass when ``returned`` is a list of ``count`` numbers between 0 and 1."""
-    check_id = "sweep_probabilities.returns_floats"
-    numbers = isinstance(returned, list) and all(
-        isinstance(p, (int, float)) and not isinstance(p, bool) and 0.0 <= p <= 1.0 for p in returned
-    )
-    if numbers and len(returned) == count:
-        return CheckResult(check_id, True, f"{count} probabilities, one per angle.")
-    return CheckResult(
-        check_id,
-        False,
-        f"Expected a list of {count} floats between 0 and 1, P('1') for each angle in order; got {returned!r:.80}.",
-    )
-
-
-def sweep_pub_check(pub: Any, thetas: list[float]) -> CheckResult:
-    """Pass when the PUB binds one parameter to exactly ``thetas``, in order."""
-    values = pub.parameter_values.as_array()
-    if pub.circuit.num_parameters == 1 and values.shape == (len(thetas), 1) and np.allclose(values[:, 0], thetas):
-        return CheckResult("sweep_probabilities.one_pub", True, f"One PUB sweeps all {len(thetas)} angles.")
-    return CheckResult(
-        "sweep_probabilities.one_pub",
-        False,
-        f"The PUB should be `(isa_circuit, thetas)`: one circuit with one `Parameter`, bound to the {len(thetas)} "
-        f"angles given, in order. It has {pub.circuit.num_parameters} parameter(s) and values of shape "
-        f"{values.shape}.",
-    )
-
-
-def ry_check(pub: Any, thetas: list[float], register: str) -> CheckResult:
-    """Pass when, without noise, the bound circuit gives P('1') = sin²(θ/2) at every angle."""
-    wrong = []
-    for theta, row in zip(thetas, pub.parameter_values.as_array(), strict=True):
-        bound = pub.circuit.assign_parameters(row)
-        try:
-            p_one = ideal_distribution(bound, register_clbits(bound, register)).get("1", 0.0)
-        except ValueError as error:
-            wrong.append(f"θ={theta}: it cannot be read as a state then a measurement ({error})")
-            continue
-        if abs(p_one - np.sin(theta / 2) ** 2) > 1e-6:
-            wrong.append(f"θ={theta}: P('1')={p_one:.3f}, expected {np.sin(theta / 2) ** 2:.3f}")
-    if not wrong:
-        return CheckResult("sweep_probabilities.ry_circuit", True, "The circuit is RY(θ) then a measurement.")
-    return CheckResult(
-        "sweep_probabilities.ry_circuit",
-        False,
-        "Without noise your circuit gives " + "; ".join(wrong) + ". Use `circuit.ry(theta, 0)` with "
-        "`theta = Parameter('θ')`, then measure the qubit.",
-    )
-
-
-def probability_register(call: CallRecord, returned: list[float]) -> tuple[str, list[dict[str, int]]] | None:
-    """The one-bit register, and its counts per angle, whose P('1') at every angle is exactly ``returned``.
-
-    "Exactly" up to float rounding (1e-12): a typed or edited value is off by at least 1/shots.
-    """
-    for registers in recorded_registers(call):
-        for name, per_angle in registers.items():
-            if len(per_angle) != len(returned) or not all(set(c) <= {"0", "1"} and c for c in per_angle):
-                continue
-            from_counts = [c.get("1", 0) / sum(c.values()) for c in per_angle]
-            if all(abs(a - b) <= 1e-12 for a, b in zip(from_counts, returned, strict=True)):
-                return name, per_angle
     return None
 
 
-def check_sweep_probabilities(case: Case, returned: Any, trace: Trace, context: Context) -> list[CheckResult]:
-    """Checks of `sweep_probabilities(backend, thetas, shots)`."""
+def judge_register_counts(case: Case, ev: Evidence, v: Verdicts) -> None:
+    """Verdicts on `register_counts(backend, shots)` for one case."""
+    backend, shots = case.args
+    call = one_job(v, ev, "sampler", backend, "uses_v2_sampler")
+    entry = one_circuit(v, call, "ghz_state")
+    isa_check(v, "isa_circuit", [entry.circuit], backend)
+    result = replayed(v, ev, call, backend, "provenance")[entry.pub]
+    shots_check(v, "exact_shots", ran_shots(result), shots)
+    registers_check(v, "two_registers", entry.circuit, ordered=False)
+    ghz_check(v, "ghz_state", entry.circuit)
+    problem = register_counts_problem(ev.returned, result, entry)
+    v.require(
+        "provenance",
+        problem is None,
+        "Both registers' counts are exactly those of the grader's replay of your job.",
+        problem or "",
+    )
+
+
+def ry_state(theta: float) -> semantics.Statevector:
+    """RY(θ)|0⟩."""
+    circuit = QuantumCircuit(1)
+    circuit.ry(theta, 0)
+    return semantics.Statevector(circuit)
+
+
+def ry_problem(circuit: QuantumCircuit, theta: float) -> str | None:
+    """Why the measured circuit does not prepare RY(θ)|0⟩ on its one measured qubit, or None if it does."""
+    if circuit.num_clbits != 1:
+        return f"it has {circuit.num_clbits} classical bits; measure the one qubit into one bit"
+    reference = QuantumCircuit(1)
+    reference.ry(theta, 0)
+    try:
+        right, distribution = measured_state(circuit, [0], reference)
+    except semantics.NotReadable as error:
+        return str(error)
+    if right:
+        return None
+    p_one, wanted = distribution.get("1", 0.0), float(np.sin(theta / 2) ** 2)
+    if abs(p_one - wanted) < 1e-6:
+        return "it gives the right odds but another state (is it RX instead of RY?)"
+    return f"P('1') is {p_one:.3f} without noise, where RY(θ) gives {wanted:.3f}"
+
+
+def probabilities_of(result: Any, index: tuple[int, ...]) -> list[float]:
+    """P('1') of every one-bit register of a replayed entry, counted over the shots it ran."""
+    found = []
+    for name in result.data.keys():
+        bits = getattr(result.data, name)
+        if getattr(bits, "num_bits", None) == 1:
+            counts = bits.get_counts(index if index else None)
+            found.append(counts.get("1", 0) / bits.num_shots)
+    return found
+
+
+def probabilities_problem(
+    returned: list[float], wanted: list[list[float]], results: list[Any], chosen: list[Entry], shots: int
+) -> str:
+    """Why probabilities that are not the replay's differ from them, in a learner's words."""
+    right = [w[0] if w else float("nan") for w in wanted]
+    if all(any(close(r, 1 - p) for p in w) for r, w in zip(returned, wanted, strict=True)):
+        return f"These are P('0'), the share of shots that read '0'. Count the '1's instead. {READ_PROBABILITIES}"
+    ran = ran_shots(results[chosen[0].pub])
+    if ran != shots and all(any(close(r, p * ran / shots) for p in w) for r, w in zip(returned, wanted, strict=True)):
+        return (
+            f"These are the counts of '1' divided by {shots}, but your job ran {ran} shots per angle, so they are "
+            f"not probabilities: run it with `shots=shots`. {READ_PROBABILITIES}"
+        )
+    if all(any(close(r, p) for w in wanted for p in w) for r in returned):
+        return f"Each value is P('1') of one of the angles, but not in the order of `thetas`. {READ_PROBABILITIES}"
+    sizes = [ran_shots(results[e.pub]) for e in chosen]
+    pooled = sum(n * p for n, p in zip(sizes, right, strict=True)) / max(sum(sizes), 1)
+    if all(close(r, pooled) for r in returned):
+        return (
+            "Every value is P('1') of all the angles added together: `bits.get_counts()` without an index adds "
+            f"every angle of the sweep. {READ_PROBABILITIES}"
+        )
+    gap = max(abs(r - p) for r, p in zip(returned, right, strict=True))
+    if gap < 0.0051:
+        return (
+            f"The values are up to {gap:.2g} away from P('1') of the grader's replay of your job: were they rounded? "
+            f"Keep at least 6 decimals. {READ_PROBABILITIES}"
+        )
+    return (
+        "The values returned are not P('1') of the grader's replay of your job (same backend, options and seed), "
+        f"angle by angle. {READ_PROBABILITIES}"
+    )
+
+
+def judge_sweep_probabilities(case: Case, ev: Evidence, v: Verdicts) -> None:
+    """Verdicts on `sweep_probabilities(backend, thetas, shots)` for one case."""
     backend, thetas, shots = case.args
-    shape = probabilities_check(returned, len(thetas))
-    checks = [shape, legacy_run_check("sweep_probabilities", trace, "sampler")]
-    sampler_check, call = one_primitive_call("sweep_probabilities", trace, backend, "sampler")
-    checks.append(sampler_check)
-    if call is None:
-        return checks
-    if len(call.pubs) != 1:
-        checks.append(
-            CheckResult(
-                "sweep_probabilities.one_pub",
-                False,
-                f"The job holds {len(call.pubs)} PUBs. Sweep every angle in one PUB: `(isa_circuit, thetas)`.",
-            )
-        )
-        return checks
-    pub = call.pubs[0]
-    pub_check = sweep_pub_check(pub, thetas)
-    checks.append(pub_check)
-    if not pub_check.passed:
-        return checks
-    checks += [shots_check("sweep_probabilities", pub, shots), isa_check("sweep_probabilities", pub.circuit, backend)]
-    found = probability_register(call, returned) if shape.passed else None
-    if found is None:
-        checks.append(
-            CheckResult(
-                "sweep_probabilities.provenance",
-                False,
-                "The probabilities returned are not the sampler's counts of '1' divided by the shots. For angle i "
-                "return `bits.get_counts(i).get('1', 0) / shots`, with `bits = result[0].data.meas`, in the order "
-                "of `thetas`: P('1'), not P('0'), and no rounding.",
-            )
-        )
-        return checks
-    register, _ = found
-    checks.append(
-        CheckResult("sweep_probabilities.provenance", True, f"Each value is P('1') of the sampler's `{register}`.")
+    call = one_job(v, ev, "sampler", backend, "uses_v2_sampler")
+    points = entries(call)
+    v.check(
+        "one_pub",
+        len(call.pubs) == 1 and len(points) == len(thetas) and call.pubs[0].circuit.num_parameters == 1,
+        f"One PUB sweeps one `Parameter` over all {len(thetas)} angles.",
+        f"The job holds {len(call.pubs)} PUB(s) and {len(points)} sweep point(s). Put one circuit with one "
+        "`Parameter` and all the angles in one PUB: `sampler.run([(isa_circuit, thetas)], shots=shots)`.",
     )
-    checks.append(ry_check(pub, thetas, register))
-    trusted = rerun_counts(call, pub, backend, register, context.seed)
-    failed = []
-    for i, p_one in enumerate(returned):
-        ones = round(p_one * pub.shots)
-        rebuilt = {"0": pub.shots - ones, "1": ones}
-        if not consistency_check("", rebuilt, trusted.get_counts(i), context.alpha).passed:
-            failed.append(thetas[i])
-    checks.append(
-        CheckResult(
-            "sweep_probabilities.honest_counts",
-            not failed,
-            f"All {len(thetas)} probabilities are consistent with a trusted re-run."
-            if not failed
-            else f"The probabilities at θ = {failed} are very unlikely for this circuit on this backend. Return "
-            "P('1') of the job you ran, in the order of `thetas`.",
+    isa_check(v, "isa_circuit", [pub.circuit for pub in call.pubs], backend)
+    # Each angle is matched with the sweep point that prepares RY(θ); order within the PUB does not matter.
+    chosen = []
+    for theta in thetas:
+        matching = [e for e in points if ry_problem(e.circuit, theta) is None]
+        if not matching:
+            same_angle = [e for e in points if len(e.values) == 1 and abs(e.values[0] - theta) < 1e-9]
+            shown = same_angle[0] if same_angle else points[0] if len(points) == 1 else None
+            why = ry_problem(shown.circuit, theta) if shown else None
+            v.fail(
+                "ry_circuit",
+                f"No circuit of the job prepares RY({theta:g})|0⟩ then measures it{': ' + why if why else ''}. Use "
+                "`circuit.ry(theta, 0)` with `theta = Parameter('θ')`, then `measure_all()`, and sweep the angles "
+                "given.",
+            )
+        chosen.append(matching[0])
+    v.met("ry_circuit", f"Every angle's circuit is RY(θ) then a measurement ({len(thetas)} angles).")
+    results = replayed(v, ev, call, backend, "provenance")
+    shots_check(v, "exact_shots", min(ran_shots(results[e.pub]) for e in chosen), shots)
+    returned = ev.returned
+    numbers = [real_number(p) for p in returned] if isinstance(returned, (list, tuple)) else []
+    if len(numbers) != len(thetas) or any(n is None for n in numbers):
+        v.fail(
+            "provenance",
+            f"Expected a list of {len(thetas)} floats, P('1') for each angle in the order of `thetas`; got "
+            f"{returned!r:.80}.",
         )
+    wanted = [probabilities_of(results[e.pub], e.index) for e in chosen]
+    right = all(any(close(n, p) for p in w) for n, w in zip(numbers, wanted, strict=True))
+    v.require(
+        "provenance",
+        right,
+        "Every value is exactly P('1') of the grader's replay of your job, angle by angle.",
+        "" if right else probabilities_problem(numbers, wanted, results, chosen, shots),
     )
-    return checks
 
 
 EXERCISE = Exercise(
     id="registers-and-bitstrings",
     tasks=(
-        Task("joined_counts", 2.0, ghz_cases, check_joined_counts, statistical_tests=1),
-        Task("register_counts", 2.0, register_cases, check_register_counts, statistical_tests=len(REGISTERS)),
+        Task(
+            "joined_counts",
+            "joined_counts(backend, shots)",
+            Rubric(
+                (
+                    gate("uses_v2_sampler", "Exactly one job of a V2 sampler runs, on the backend given."),
+                    gate(
+                        "two_registers",
+                        "The circuit has exactly the classical registers `alpha` (1 bit) and `beta` (2 bits), in "
+                        "that order.",
+                        "0.5",
+                    ),
+                    gate("ghz_state", "The circuit prepares (|000⟩ + |111⟩)/√2 and measures every qubit.", "0.5"),
+                    gate(
+                        "provenance",
+                        "The counts returned are exactly the joined counts (`join_data()`) of the grader's replay.",
+                        "0.5",
+                    ),
+                    credit("exact_shots", "The job runs exactly `shots` shots.", "0.25"),
+                    credit("isa_circuit", "The circuit sent is ISA: transpiled for the backend.", "0.25"),
+                )
+            ),
+            judge_joined_counts,
+            ghz_cases,
+        ),
+        Task(
+            "register_counts",
+            "register_counts(backend, shots)",
+            Rubric(
+                (
+                    gate("uses_v2_sampler", "Exactly one job of a V2 sampler runs, on the backend given."),
+                    gate(
+                        "two_registers",
+                        "The circuit has exactly the classical registers `alpha` (1 bit) and `beta` (2 bits).",
+                        "0.5",
+                    ),
+                    gate("ghz_state", "The circuit prepares (|000⟩ + |111⟩)/√2 and measures every qubit.", "0.5"),
+                    gate(
+                        "provenance",
+                        "Under 'alpha' and 'beta', each register's counts exactly as the grader's replay gives them.",
+                        "0.5",
+                    ),
+                    credit("exact_shots", "The job runs exactly `shots` shots.", "0.25"),
+                    credit("isa_circuit", "The circuit sent is ISA: transpiled for the backend.", "0.25"),
+                )
+            ),
+            judge_register_counts,
+            register_cases,
+        ),
         Task(
             "sweep_probabilities",
-            2.0,
+            "sweep_probabilities(backend, thetas, shots)",
+            Rubric(
+                (
+                    gate("uses_v2_sampler", "Exactly one job of a V2 sampler runs, on the backend given."),
+                    gate("ry_circuit", "For every angle θ, a circuit prepares RY(θ)|0⟩ and measures it.", "0.5"),
+                    gate(
+                        "provenance",
+                        "The values returned, angle by angle in the order of `thetas`, are P('1') of the replay "
+                        "(to 6 decimals).",
+                        "0.5",
+                    ),
+                    credit("one_pub", "One PUB sweeps a single `Parameter` over all the angles.", "0.5"),
+                    credit("exact_shots", "The job runs exactly `shots` shots per angle.", "0.25"),
+                    credit("isa_circuit", "The circuit sent is ISA: transpiled for the backend.", "0.25"),
+                )
+            ),
+            judge_sweep_probabilities,
             sweep_cases,
-            check_sweep_probabilities,
-            statistical_tests=len(SWEEP_THETAS),
         ),
     ),
 )

@@ -8,11 +8,15 @@ with its bits put in the order of the qubits they measure.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from qiskit import QuantumCircuit
+from qiskit.circuit import ClassicalRegister, Clbit
+from qiskit.circuit.classical import expr
+from qiskit.quantum_info import Operator
 
 from grader.claims import Call
 from grader.judge import semantics
@@ -155,3 +159,230 @@ def measured_state_problem(circuit: QuantumCircuit, reference: QuantumCircuit) -
     if semantics.shown(seen) == semantics.shown(wanted):
         return f"it gives the right odds, {semantics.shown(wanted)}, but prepares another state"
     return f"without noise it gives {semantics.shown(seen)}, not {semantics.shown(wanted)}"
+
+
+def measured_state(
+    circuit: QuantumCircuit, clbits: list[int], reference: QuantumCircuit
+) -> tuple[bool, dict[str, float]]:
+    """Whether a sampler circuit prepares ``reference``'s state on the qubits it measures into ``clbits``.
+
+    The qubit measured into ``clbits[i]`` plays ``reference``'s qubit i; every other qubit the circuit acts on must
+    stay |0⟩. Also returns the noiseless distribution over ``clbits`` (``clbits[0]`` rightmost), for messages.
+    Raises `semantics.NotReadable` for a circuit that is not gates then final measurements.
+    """
+    measured = semantics.split_measurements(circuit)
+    missing = [c for c in clbits if c not in measured.qubit_of]
+    if missing:
+        raise semantics.NotReadable(f"classical bit(s) {missing} are never measured into")
+    qubits = [measured.qubit_of[c] for c in clbits]
+    if len(set(qubits)) != len(qubits):
+        raise semantics.NotReadable("it measures one qubit into several of the bits read")
+    extra = [q for q in semantics.active_qubits(measured.gates) if q not in qubits]
+    state = semantics.state_on(measured.gates, qubits + extra)
+    expected = semantics.Statevector(reference)
+    if extra:
+        expected = semantics.Statevector.from_label("0" * len(extra)).tensor(expected)
+    return bool(semantics.same_state(state, expected)), semantics.measured_distribution(measured, clbits)
+
+
+def outcome_hint(distribution: dict[str, float], bit_names: list[str]) -> str:
+    """What a wrong noiseless distribution shows, in a learner's words, or "" (``bit_names[i]`` names bit i)."""
+    width = len(bit_names)
+    if len(distribution) == 1:
+        (key,) = distribution
+        first = "the first gate must be H, not X" if "1" in key else "start with H on qubit 0"
+        return f"every shot reads {key!r}, so no qubit is in a superposition: {first}"
+    stuck = [i for i in range(width) if all(key[width - 1 - i] == "0" for key in distribution)]
+    if stuck:
+        names = " and ".join(bit_names[i] for i in stuck)
+        if len(stuck) == 1:
+            return f"the qubit measured into {names} always reads 0, so nothing entangles it: add the CX onto it"
+        return f"the qubits measured into {names} always read 0, so nothing entangles them: add the CX gates onto them"
+    marginals = [sum(p for key, p in distribution.items() if key[width - 1 - i] == "1") for i in range(width)]
+    product = all(
+        abs(p - np.prod([m if key[width - 1 - i] == "1" else 1 - m for i, m in enumerate(marginals)])) < 1e-9
+        for key, p in distribution.items()
+    )
+    if product:
+        return "the bits come out independent, so the qubits are not entangled: apply the H first, then the CX"
+    return ""
+
+
+MAX_BRANCHES = 256
+"""How many measurement branches `exact_outcomes` follows at most."""
+
+
+def _touched_qubits(circuit: QuantumCircuit, outer: list[int], found: set[int]) -> None:
+    for instruction in circuit.data:
+        qubits = [outer[circuit.find_bit(q).index] for q in instruction.qubits]
+        if instruction.operation.name not in semantics.IGNORED:
+            found.update(qubits)
+        for block in getattr(instruction.operation, "blocks", ()):
+            _touched_qubits(block, qubits, found)
+
+
+def _condition_value(node: Any, bit_value: Callable[[Any], int]) -> int:
+    """The value of an `if_test` condition's expression, with ``bit_value`` reading one clbit."""
+
+    def register_value(register: ClassicalRegister) -> int:
+        return sum(bit_value(bit) << i for i, bit in enumerate(register))
+
+    if isinstance(node, expr.Var) and isinstance(node.var, Clbit):
+        return bit_value(node.var)
+    if isinstance(node, expr.Var) and isinstance(node.var, ClassicalRegister):
+        return register_value(node.var)
+    if isinstance(node, expr.Value):
+        return int(node.value)
+    if isinstance(node, expr.Cast):
+        return _condition_value(node.operand, bit_value)
+    if isinstance(node, expr.Unary) and node.op is expr.Unary.Op.LOGIC_NOT:
+        return int(not _condition_value(node.operand, bit_value))
+    if isinstance(node, expr.Binary):
+        left, right = _condition_value(node.left, bit_value), _condition_value(node.right, bit_value)
+        ops = {
+            expr.Binary.Op.EQUAL: lambda a, b: int(a == b),
+            expr.Binary.Op.NOT_EQUAL: lambda a, b: int(a != b),
+            expr.Binary.Op.LOGIC_AND: lambda a, b: int(bool(a) and bool(b)),
+            expr.Binary.Op.LOGIC_OR: lambda a, b: int(bool(a) or bool(b)),
+            expr.Binary.Op.BIT_AND: lambda a, b: a & b,
+            expr.Binary.Op.BIT_OR: lambda a, b: a | b,
+            expr.Binary.Op.BIT_XOR: lambda a, b: a ^ b,
+        }
+        if node.op in ops:
+            return ops[node.op](left, right)
+    raise semantics.NotReadable("its `if_test` condition is an expression the checks cannot evaluate")
+
+
+def _condition_holds(condition: Any, bit_value: Callable[[Any], int]) -> bool:
+    if isinstance(condition, tuple):
+        target, value = condition
+        bits = [target] if isinstance(target, Clbit) else list(target)
+        return sum(bit_value(bit) << i for i, bit in enumerate(bits)) == int(value)
+    return bool(_condition_value(condition, bit_value))
+
+
+def _follow(
+    circuit: QuantumCircuit, qmap: list[int], cmap: list[int], branches: list[tuple[np.ndarray, tuple[int, ...]]]
+) -> list[tuple[np.ndarray, tuple[int, ...]]]:
+    """Every branch after ``circuit`` (qubit i at position ``qmap[i]``, clbit j at ``cmap[j]``)."""
+    num = int(np.log2(len(branches[0][0]))) if branches else 0
+    indices = np.arange(2**num)
+    for instruction in circuit.data:
+        operation = instruction.operation
+        name = operation.name
+        qubits = [qmap[circuit.find_bit(q).index] for q in instruction.qubits]
+        clbits = [cmap[circuit.find_bit(c).index] for c in instruction.clbits]
+        if name in semantics.IGNORED:
+            continue
+        if name in ("measure", "reset"):
+            ones = ((indices >> qubits[0]) & 1).astype(bool)
+            split = []
+            for state, bits in branches:
+                for outcome, mask in ((0, ~ones), (1, ones)):
+                    part = np.where(mask, state, 0)
+                    if np.vdot(part, part).real < 1e-14:
+                        continue
+                    if name == "measure":
+                        split.append((part, bits[: clbits[0]] + (outcome,) + bits[clbits[0] + 1 :]))
+                    else:  # reset: the |1⟩ part moves to |0⟩
+                        split.append((part[indices ^ (1 << qubits[0])] if outcome else part, bits))
+            branches = split
+        elif name == "if_else":
+            true_body, false_body = (list(operation.blocks) + [None])[:2]
+            after = []
+            for state, bits in branches:
+
+                def bit_value(bit: Any, bits: tuple[int, ...] = bits) -> int:
+                    return bits[cmap[circuit.find_bit(bit).index]]
+
+                body = true_body if _condition_holds(operation.condition, bit_value) else false_body
+                if body is None:
+                    after.append((state, bits))
+                else:
+                    after += _follow(body, qubits, clbits, [(state, bits)])
+            branches = after
+        elif getattr(operation, "blocks", None) or instruction.clbits:
+            raise semantics.NotReadable(f"it has `{name}`, which the checks cannot simulate exactly")
+        else:
+            try:
+                unitary = Operator(operation)
+            except Exception as error:  # noqa: BLE001 - an unbound parameter, a gate without a matrix
+                raise semantics.NotReadable(f"`{name}` has no matrix ({error})") from None
+            branches = [
+                (semantics.Statevector(state).evolve(unitary, qargs=qubits).data, bits) for state, bits in branches
+            ]
+        if len(branches) > MAX_BRANCHES:
+            raise semantics.NotReadable(f"it branches into more than {MAX_BRANCHES} measurement outcomes")
+    return branches
+
+
+def exact_outcomes(circuit: QuantumCircuit) -> dict[str, float]:
+    """The exact noiseless distribution of all the clbits of a bound sampler circuit, clbit 0 rightmost.
+
+    Unlike `semantics.split_measurements`, it reads dynamic circuits: measurements and resets anywhere, and
+    `if_test`/`if_else` blocks conditioned on clbits or registers; it follows every measurement branch with its
+    exact probability. Raises `semantics.NotReadable` for loops, switches and anything else it cannot simulate.
+    """
+    touched: set[int] = set()
+    _touched_qubits(circuit, list(range(circuit.num_qubits)), touched)
+    active = sorted(touched)
+    if len(active) > semantics.MAX_SIMULATED_QUBITS:
+        raise semantics.NotReadable(f"it acts on {len(active)} qubits, more than the checks simulate")
+    if circuit.parameters:
+        raise semantics.NotReadable("it still has unbound parameters")
+    position = {q: i for i, q in enumerate(active)}
+    qmap = [position.get(q, -1) for q in range(circuit.num_qubits)]
+    start = np.zeros(2 ** len(active), dtype=complex)
+    start[0] = 1.0
+    branches = _follow(circuit, qmap, list(range(circuit.num_clbits)), [(start, (0,) * circuit.num_clbits)])
+    distribution: dict[str, float] = {}
+    for state, bits in branches:
+        key = "".join(str(b) for b in reversed(bits))
+        distribution[key] = distribution.get(key, 0.0) + float(np.vdot(state, state).real)
+    return {key: p for key, p in distribution.items() if p > 1e-12}
+
+
+def measured_state_check(
+    v: Any,
+    requirement: str,
+    circuit: QuantumCircuit,
+    clbits: list[int],
+    reference: QuantumCircuit,
+    bit_names: list[str],
+    build: str,
+) -> bool:
+    """Gate: the circuit prepares ``reference``'s state on the qubits it measures into ``clbits`` (`measured_state`).
+
+    ``bit_names`` names the bits for hints (``["bit 0", "bit 1"]``); ``build`` says how to build the right circuit.
+    """
+    want = semantics.shown(semantics.Statevector(reference).probabilities_dict())
+    if len(clbits) != reference.num_qubits:
+        return v.check(
+            requirement,
+            False,
+            "",
+            f"The counts should have {reference.num_qubits} bits, one per qubit; they have {len(clbits)}. {build}.",
+        )
+    try:
+        right, distribution = measured_state(circuit, clbits, reference)
+    except semantics.NotReadable as error:
+        return v.check(
+            requirement, False, "", f"The circuit cannot be read as gates then measurements: {error}. {build}."
+        )
+    if right:
+        return v.check(requirement, True, f"Without noise the circuit gives {want}, and prepares the right state.", "")
+    ideal = semantics.Statevector(reference).probabilities_dict()
+    same_odds = set(distribution) == {k for k, p in ideal.items() if p > 1e-12} and all(
+        abs(p - ideal[k]) < 1e-9 for k, p in distribution.items()
+    )
+    hint = (
+        "the outcomes have the right odds, but the state has another phase"
+        if same_odds
+        else outcome_hint(distribution, bit_names) or "the outcomes are correlated, but not as they should be"
+    )
+    return v.check(
+        requirement,
+        False,
+        "",
+        f"Without noise your circuit gives {semantics.shown(distribution)}, not {want}: {hint}. {build}.",
+    )
