@@ -1,31 +1,35 @@
-"""client-side-primitives: ⟨X⊗X⟩ with the client-side Estimator, with and without its default readout mitigation."""
+"""client-side-primitives: ⟨X⊗X⟩ with the client-side Estimator, with and without its default readout mitigation.
+
+The grader replays each job with the options the student's Estimator had when `run` was called, resilience level
+and mitigation switches included, so the value it compares with is the one that setup gives: a mitigated value for
+a mitigated job, an unmitigated one for a job at level 0. Which of the two the task asks for is its own requirement,
+read from the same claimed options.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 import numpy as np
-from qiskit.primitives.containers.estimator_pub import EstimatorPub
-from qiskit_ibm_runtime.executor_estimator import Estimator as ClientEstimator
+from qiskit import QuantumCircuit
+from qiskit.quantum_info import SparsePauliOp
 from qiskit_ibm_runtime.fake_provider import FakeBelemV2, FakeQuitoV2
 
-from grader.trace import CallRecord, Trace
-from grader.exercises import Case, Context, Exercise, Task
-from grader.judge.api_checks import isa_check, legacy_run_check, one_primitive_call
-from grader.judge.estimator_checks import (
-    consistency_check,
-    ideal_expectation,
-    returned_value_check,
-    value_provenance_check,
-)
-from grader.results import CheckResult
-from grader.simulators import grader_backend
+from grader.claims import Call
+from grader.exercises import Case, Exercise, Task
+from grader.judge.common import isa_check, one_job, replayed
+from grader.judge.estimation import bound, first_values, observable_check, state_check, value_check
+from grader.judge.evidence import Evidence
+from grader.judge.rubric import Rubric, Verdicts, credit, gate
 
-CLIENT_SIDE = "qiskit_ibm_runtime.executor_estimator."
-DEPRECATED = "qiskit_ibm_runtime.estimator."
+CLIENT_SIDE = "client.Estimator"
 MITIGATED_THETAS = (1.9, -0.9)
 UNMITIGATED_THETAS = (2.6, -1.3)
 """sin θ (the answer) is at least 0.5 away from ⟨ZZ⟩ = 1, from ⟨ZI⟩ = cos θ and from 0 at every angle."""
+CLIENT_FIX = "Use `from qiskit_ibm_runtime.executor_estimator import Estimator` and `Estimator(mode=backend)`."
+FIX = "Return `float(result[0].data.evs)` as the estimator gives it."
+LEVEL_DEFAULTS = {0: (False, False), 1: (True, False), 2: (True, True)}
+"""Per resilience level, whether it switches on readout mitigation (TREX) and ZNE when they are left unset."""
 
 
 def angle_cases(thetas: tuple[float, float]) -> list[Case]:
@@ -46,125 +50,141 @@ def unmitigated_cases() -> list[Case]:
     return angle_cases(UNMITIGATED_THETAS)
 
 
-def client_side_check(task: str, call: CallRecord) -> CheckResult:
-    """Pass when the job ran on the client-side Estimator; say why the others do not do here."""
-    check_id = f"{task}.client_side_estimator"
-    name = call.primitive.rsplit(".", 1)[-1]
-    if call.primitive.startswith(CLIENT_SIDE):
-        return CheckResult(check_id, True, "The job ran on the client-side Estimator.")
-    fix = "Use `from qiskit_ibm_runtime.executor_estimator import Estimator` and `Estimator(mode=backend)`."
-    if call.primitive.startswith(DEPRECATED):
-        return CheckResult(
-            check_id,
-            False,
-            f"The job ran on the deprecated `{name}`. This task is about the client-side Estimator: in local "
-            "testing mode `EstimatorV2` ignores `resilience_level` and never mitigates, so its value is not the one "
-            f"asked for (and it is deprecated since qiskit-ibm-runtime 0.50). {fix}",
-        )
-    return CheckResult(check_id, False, f"The job ran on `{call.primitive}`, not on the client-side Estimator. {fix}")
+def entangled(theta: float) -> QuantumCircuit:
+    """RY(θ) on qubit 0, then CX(0, 1)."""
+    circuit = QuantumCircuit(2)
+    circuit.ry(theta, 0)
+    circuit.cx(0, 1)
+    return circuit
 
 
-def mitigation_check(task: str, options: dict[str, Any], level: int) -> CheckResult:
-    """Pass when the recorded options ask for resilience ``level`` with its own mitigation, nothing switched."""
-    check_id = f"{task}.resilience_level"
-    seen = options.get("resilience_level")
+def mitigation(options: dict[str, Any]) -> tuple[Any, bool, bool, bool]:
+    """What claimed client-side Estimator options do: (level, readout mitigation, ZNE, PEC), unset switches filled."""
+    level = options.get("resilience_level")
     resilience = options.get("resilience") if isinstance(options.get("resilience"), dict) else {}
+    measure, zne = LEVEL_DEFAULTS.get(level, (False, False))
+    if isinstance(resilience.get("measure_mitigation"), bool):
+        measure = resilience["measure_mitigation"]
+    if isinstance(resilience.get("zne_mitigation"), bool):
+        zne = resilience["zne_mitigation"]
+    return level, measure, zne, resilience.get("pec_mitigation") is True
+
+
+def resilience_check(v: Verdicts, call: Call, mitigated: bool) -> None:
+    """Gate: the claimed options mitigate readout errors (TREX) and nothing else, or mitigate nothing at all."""
+    level, measure, zne, pec = mitigation(call.options or {})
     how = (
         "keep the default: build `Estimator(mode=backend)` without resilience options"
-        if level == 1
+        if mitigated
         else 'set it through the options: `Estimator(mode=backend, options={"resilience_level": 0})`'
     )
-    if seen != level:
-        return CheckResult(check_id, False, f"The Estimator ran at resilience level {seen}, not {level}: {how}.")
-    wanted = {"measure_mitigation": level == 1, "zne_mitigation": False, "pec_mitigation": False}
-    switched = [name for name, want in wanted.items() if resilience.get(name) not in (None, want)]
-    if switched:
-        return CheckResult(
-            check_id,
-            False,
-            f"Level {level} is set, but `resilience.{switched[0]}` = {resilience[switched[0]]} changes what it does: "
-            f"{how}.",
+    did = [name for name, on in (("readout mitigation (TREX)", measure), ("ZNE", zne), ("PEC", pec)) if on]
+    seen = f"resilience level {level}, which applies " + (" and ".join(did) if did else "no mitigation")
+    if mitigated:
+        right = measure and not zne and not pec
+        ok = f"The Estimator ran at resilience level {level}: readout mitigation (TREX), nothing more."
+        wanted = "readout mitigation (TREX) only, the default of resilience level 1"
+    else:
+        right = not (measure or zne or pec)
+        ok = f"The Estimator ran at resilience level {level}: no mitigation."
+        wanted = "no mitigation (resilience level 0)"
+    v.check(
+        "resilience_level",
+        right,
+        ok,
+        f"Your Estimator's options, as they were when `run` was called, ask for {seen}; this task asks for {wanted}: "
+        f"{how}.",
+    )
+
+
+def judge_xx(mitigated: bool) -> Any:
+    """The judge of a task that returns ⟨X⊗X⟩ from the client-side Estimator, mitigated or not."""
+
+    def judge(case: Case, ev: Evidence, v: Verdicts) -> None:
+        backend, theta = case.args
+        call = one_job(v, ev, "estimator", backend, "uses_v2_estimator")
+        if call.entry is not None and call.entry.key == "runtime.EstimatorV2":
+            wrong = (
+                f"The job ran on the deprecated `EstimatorV2`. This task is about the client-side Estimator: in "
+                "local testing mode `EstimatorV2` ignores `resilience_level` and never mitigates, so its value is "
+                f"not the one asked for (and it is deprecated since qiskit-ibm-runtime 0.50). {CLIENT_FIX}"
+            )
+        else:
+            wrong = f"The job ran on the {call.name}, not on the client-side Estimator. {CLIENT_FIX}"
+        client_side = v.check(
+            "client_side_estimator",
+            call.entry is not None and call.entry.key == CLIENT_SIDE,
+            "The job ran on the client-side Estimator.",
+            wrong,
         )
-    kind = "readout mitigation (TREX)" if level == 1 else "no mitigation"
-    return CheckResult(check_id, True, f"Resilience level {level}: {kind}.")
+        if client_side:
+            resilience_check(v, call, mitigated)
+        else:
+            v.check(
+                "resilience_level", False, "", "Not checked: resilience levels here are the client-side Estimator's."
+            )
+        pub = call.pubs[0]
+        single = len(call.pubs) == 1 and pub.observables.size == 1 and pub.parameter_values.size <= 1
+        v.check(
+            "one_pub",
+            single,
+            "One PUB with one circuit and one observable.",
+            f"The job holds {len(call.pubs)} PUB(s), the first with {pub.observables.size} observable(s) and "
+            f"{pub.parameter_values.size} parameter set(s). Run one: `estimator.run([xx_pub(backend, theta)])`.",
+        )
+        isa_check(v, "isa_circuit", [pub.circuit], backend)
+        circuit = bound(pub.circuit, first_values(pub))
+        want = "RY(θ) on qubit 0 then CX(0, 1)"
+        if not state_check(v, "right_state", circuit, entangled(theta), want):
+            said = v.found["right_state"].message
+            v.check(
+                "right_state", False, "", f"{said} Build the PUB with `xx_pub(backend, theta)` from the setup cell."
+            )
+        observable = pub.observables.ravel()[0]
+        observable_check(v, "right_observable", observable, circuit, SparsePauliOp("XX"), "X⊗X on qubits 0 and 1")
+        results = replayed(v, ev, call, backend, "provenance")
+        value_check(v, "provenance", ev.returned, float(np.asarray(results[0].data.evs).reshape(-1)[0]), FIX)
+
+    return judge
 
 
-def one_pub_check(task: str, call: CallRecord) -> CheckResult:
-    """Pass when the job holds one PUB with one circuit, one observable and no parameter sets."""
-    pub = call.pubs[0]
-    if len(call.pubs) == 1 and pub.observables.size == 1 and pub.parameter_values.size <= 1:
-        return CheckResult(f"{task}.one_pub", True, "One PUB with one circuit and one observable.")
-    return CheckResult(
-        f"{task}.one_pub",
-        False,
-        "Run one PUB holding one circuit and one observable: `estimator.run([(isa_circuit, isa_observable)])`.",
+def rubric(mitigated: bool) -> Rubric:
+    """The rubric of `mitigated_xx` or of `unmitigated_xx`."""
+    level = (
+        gate(
+            "resilience_level",
+            "Its options mitigate readout errors (TREX) and nothing more: the default, resilience level 1.",
+            "0.5",
+        )
+        if mitigated
+        else gate("resilience_level", "Its options switch mitigation off: `resilience_level` 0.", "0.5")
     )
-
-
-def sine_check(task: str, pub: EstimatorPub, theta: float) -> CheckResult:
-    """Pass when the PUB's noise-free value is sin θ."""
-    ideal = ideal_expectation(pub)
-    if abs(ideal - np.sin(theta)) < 1e-6:
-        return CheckResult(f"{task}.right_pub", True, "The circuit and observable give sin θ exactly.")
-    return CheckResult(
-        f"{task}.right_pub",
-        False,
-        f"Without noise your circuit and observable give {ideal:.3f} at θ = {theta}, not sin θ = {np.sin(theta):.3f}. "
-        "Prepare RY(θ) on qubit 0 then CX(0, 1), measure `SparsePauliOp('XX')`, and map it to the transpiled "
-        "circuit with `observable.apply_layout(isa_circuit.layout)`.",
+    return Rubric(
+        (
+            gate("uses_v2_estimator", "Exactly one job of a V2 estimator runs, on the backend given."),
+            gate("client_side_estimator", "The estimator is the client-side `Estimator` (executor_estimator).", "0.25"),
+            level,
+            gate(
+                "right_state",
+                "The circuit prepares RY(θ) on qubit 0 then CX(0, 1), without measurements, up to the layout.",
+                "0.25",
+            ),
+            gate("right_observable", "The observable is X⊗X, mapped to the circuit's layout.", "0.25"),
+            gate(
+                "provenance",
+                "The value returned is the grader's replay of the job, with its options (to 6 decimals).",
+                "0.25",
+            ),
+            credit("one_pub", "The job holds one PUB with one circuit and one observable.", "0.25"),
+            credit("isa_circuit", "The circuit sent is ISA: transpiled for the backend.", "0.25"),
+        )
     )
-
-
-def rerun_client_value(pub: EstimatorPub, backend: Any, level: int, seed: int) -> tuple[float, float]:
-    """Value and standard error of ``pub`` from a seeded client-side Estimator at resilience ``level``."""
-    estimator = ClientEstimator(mode=grader_backend(backend), options={"resilience_level": level})
-    estimator.options.simulator.seed_simulator = seed
-    data = estimator.run([pub]).result()[0].data
-    return float(np.asarray(data.evs).reshape(-1)[0]), float(np.asarray(data.stds).reshape(-1)[0])
-
-
-def check_xx(task: str, level: int, case: Case, returned: Any, trace: Trace, context: Context) -> list[CheckResult]:
-    """Checks of a task that returns ⟨X⊗X⟩ from the client-side Estimator at resilience ``level``."""
-    backend, theta = case.args
-    checks = [returned_value_check(f"{task}.returns_float", returned), legacy_run_check(task, trace, "estimator")]
-    estimator_check, call = one_primitive_call(task, trace, backend, "estimator")
-    checks.append(estimator_check)
-    if call is None:
-        return checks
-    client_side = client_side_check(task, call)
-    checks.append(client_side)
-    if client_side.passed:
-        checks.append(mitigation_check(task, call.options, level))
-    pub_check = one_pub_check(task, call)
-    checks.append(pub_check)
-    if not pub_check.passed:
-        return checks
-    pub = call.pubs[0]
-    checks += [isa_check(task, pub.circuit, backend), sine_check(task, pub, theta)]
-    provenance, student = value_provenance_check(task, returned, call)
-    checks.append(provenance)
-    if student is None:
-        return checks
-    if all(c.passed for c in checks):  # a re-run at this level only says something about this very setup
-        trusted = rerun_client_value(pub, backend, level, context.seed)
-        checks.append(consistency_check(f"{task}.honest_value", student, trusted, context.alpha, call.primitive))
-    return checks
-
-
-def check_mitigated_xx(case: Case, returned: Any, trace: Trace, context: Context) -> list[CheckResult]:
-    """Checks of `mitigated_xx(backend, theta)`: client-side Estimator at its default level 1."""
-    return check_xx("mitigated_xx", 1, case, returned, trace, context)
-
-
-def check_unmitigated_xx(case: Case, returned: Any, trace: Trace, context: Context) -> list[CheckResult]:
-    """Checks of `unmitigated_xx(backend, theta)`: client-side Estimator at level 0."""
-    return check_xx("unmitigated_xx", 0, case, returned, trace, context)
 
 
 EXERCISE = Exercise(
     id="client-side-primitives",
     tasks=(
-        Task("mitigated_xx", 2.0, mitigated_cases, check_mitigated_xx, statistical_tests=len(MITIGATED_THETAS)),
-        Task("unmitigated_xx", 2.0, unmitigated_cases, check_unmitigated_xx, statistical_tests=len(UNMITIGATED_THETAS)),
+        Task("mitigated_xx", "mitigated_xx(backend, theta)", rubric(True), judge_xx(True), mitigated_cases),
+        Task("unmitigated_xx", "unmitigated_xx(backend, theta)", rubric(False), judge_xx(False), unmitigated_cases),
     ),
 )
