@@ -1,4 +1,9 @@
-"""options-and-seeds: a seed set through the options tree, a dynamic circuit with `if_test`, a nested options dict."""
+"""options-and-seeds: a seed set through the options tree, a dynamic circuit with `if_test`, a nested options dict.
+
+The dynamic circuit measures mid-circuit, so it is not "gates then final measurements": its meaning is checked by
+`exact_outcomes`, which follows every measurement branch exactly (the right circuit reads `mid` = 1 and `final` = 0
+with probability 1). Its counts, like every sampler task's, must equal the grader's replay of the job.
+"""
 
 from __future__ import annotations
 
@@ -6,35 +11,35 @@ from typing import Any
 
 from pydantic import ValidationError
 from qiskit import QuantumCircuit
-from qiskit.primitives import BackendSamplerV2
-from qiskit_aer import AerSimulator
+from qiskit.circuit import ClassicalRegister, Clbit
+from qiskit.circuit.classical import expr
 from qiskit_ibm_runtime.fake_provider import FakeLimaV2, FakeNairobiV2, FakeQuitoV2
 from qiskit_ibm_runtime.options import SamplerOptions
 from qiskit_ibm_runtime.options.utils import merge_options_v2
 
-from grader.trace import CallRecord, Trace
-from grader.exercises import Case, Context, Exercise, Task
-from grader.judge.api_checks import isa_check, legacy_run_check, one_primitive_call
-from grader.judge.sampler_checks import (
-    bell_state_check,
-    consistency_check,
-    counts_shape_check,
-    provenance_check,
-    rerun_counts,
-    returned_register,
-    shots_check,
+from grader.claims import Call
+from grader.exercises import Case, Exercise, Task
+from grader.judge import semantics
+from grader.judge.common import ISA_FIX, isa_problem, one_job, replayed, shots_check
+from grader.judge.evidence import Evidence
+from grader.judge.rubric import Rubric, Verdicts, credit, gate
+from grader.judge.sampling import (
+    counts_shape_problem,
+    entries,
+    exact_outcomes,
+    measured_register,
+    measured_state_check,
+    ran_shots,
+    reading_of,
 )
-from grader.results import CheckResult
 
-NOISELESS_SHOTS = 200
-"""Shots of the grader's noiseless run of a dynamic circuit: every one of them must end in the ideal outcome."""
 WANTED_OPTIONS = (
     ("default_shots", "default_shots", 3000),
     ("seed", "simulator.seed_simulator", 11),
     ("dd_enabled", "dynamical_decoupling.enable", True),
     ("dd_sequence", "dynamical_decoupling.sequence_type", "XY4"),
 )
-"""What `options_dict` must set: check name, option path, value (other valid options may be set too)."""
+"""What `options_dict` must set: requirement, option path, value (other valid options may be set too)."""
 FLAT_NAMES = {
     "shots": "default_shots",
     "seed_simulator": "simulator.seed_simulator",
@@ -42,6 +47,15 @@ FLAT_NAMES = {
     "sequence_type": "dynamical_decoupling.sequence_type",
 }
 """Names a flat or V1-style dict uses, and where each option lives in the tree."""
+BUILD_BELL = "Apply H to qubit 0, then CX from qubit 0 to qubit 1, then `measure_all()`"
+SEED_FIX = (
+    "Set it through the options: `Sampler(mode=backend, options={'simulator': {'seed_simulator': seed}})`, or "
+    "`sampler.options.simulator.seed_simulator = seed` before `run`."
+)
+BUILD_DYNAMIC = (
+    "Apply X to qubit 0, measure it into `mid`, then inside `with circuit.if_test((mid, 1)):` apply `circuit.x(0)`, "
+    "and measure qubit 0 into `final`"
+)
 
 
 def seeded_cases() -> list[Case]:
@@ -62,213 +76,220 @@ def options_cases() -> list[Case]:
     return [Case("no arguments", ())]
 
 
-def seed_in_options(options: dict[str, Any]) -> Any:
-    """The simulator seed recorded in a primitive's options tree (`BackendSamplerV2` keeps it at the top)."""
-    simulator = options.get("simulator")
-    if isinstance(simulator, dict) and simulator.get("seed_simulator") is not None:
-        return simulator["seed_simulator"]
-    return options.get("seed_simulator")
+def bell_reference() -> QuantumCircuit:
+    """H on qubit 0, then CX(0, 1): the state (|00⟩ + |11⟩)/√2."""
+    circuit = QuantumCircuit(2)
+    circuit.h(0)
+    circuit.cx(0, 1)
+    return circuit
 
 
-def seed_option_check(call: CallRecord, seed: int) -> CheckResult:
-    """Pass when the sampler's options hold `simulator.seed_simulator == seed`."""
-    found = seed_in_options(call.options)
-    if isinstance(found, int) and not isinstance(found, bool) and found == seed:
-        return CheckResult("seeded_counts.seed_option", True, f"The sampler's `simulator.seed_simulator` is {seed}.")
-    if found is None:
-        seen = "The sampler ran without a simulator seed."
-    else:
-        seen = f"The sampler's seed is {found!r}, but the function was given `seed={seed}`: use the argument."
-    return CheckResult(
-        "seeded_counts.seed_option",
-        False,
-        f"{seen} Set it through the options: `Sampler(mode=backend, options={{'simulator': {{'seed_simulator': "
-        "seed}})`, or `sampler.options.simulator.seed_simulator = seed` before `run`.",
-    )
-
-
-def reproducible_check(
-    call: CallRecord, pub: Any, backend: Any, register: str, seed: int, returned: dict
-) -> CheckResult:
-    """Pass when a fresh sampler of the same kind, seeded with ``seed``, gives exactly the returned counts.
-
-    Seeded local runs repeat shot for shot with both runtime samplers, `SamplerV2` and the client-side one, and
-    with `BackendSamplerV2` (checked on the pinned stack for several seeds, backends, and shots given through
-    `run`, the PUB or `default_shots`), so this check is exact, not statistical.
-    """
-    name = call.primitive.rsplit(".", 1)[-1]
-    trusted = rerun_counts(call, pub, backend, register, seed).get_counts()
-    if trusted == returned:
-        return CheckResult(
-            "seeded_counts.reproducible", True, f"A fresh {name} seeded with {seed} gives exactly these counts."
+def seed_check(v: Verdicts, requirement: str, call: Call, seed: int) -> bool:
+    """Credit: the sampler ran with the function's ``seed``, set by the student's code (not the grader's default)."""
+    found = call.entry.seed_of(call.options or {}) if call.entry else None
+    if call.options is None:
+        return v.check(
+            requirement,
+            False,
+            "",
+            f"The sampler's options could not be read ({call.unreplayable}), so neither can its seed. Set only the "
+            f"seed: {SEED_FIX[len('Set it through the options: ') :]}",
         )
-    return CheckResult(
-        "seeded_counts.reproducible",
-        False,
-        f"A fresh {name} seeded with {seed} gives {trusted} for the same PUB, but your job gave {returned}. Seeded "
-        "local runs repeat exactly, so your job was not seeded with `seed`, or another option (a noise model, "
-        "twirling) changed it: set only the seed and leave the other options alone.",
+    if call.seeded_by_grader or found is None:
+        seen = (
+            "The sampler ran without a simulator seed of yours (the grader gave it one of its own, only so that it "
+            "could replay the job)."
+        )
+    elif found != seed:
+        seen = f"The sampler's seed is {found}, but the function was given `seed={seed}`: use the argument."
+    else:
+        return v.check(requirement, True, f"The sampler's simulator seed is {seed}, the function's `seed`.", "")
+    return v.check(requirement, False, "", f"{seen} {SEED_FIX}")
+
+
+def judge_seeded_counts(case: Case, ev: Evidence, v: Verdicts) -> None:
+    """Verdicts on `seeded_counts(backend, shots, seed)` for one case."""
+    backend, shots, seed = case.args
+    call = one_job(v, ev, "sampler", backend, "uses_v2_sampler")
+    seed_check(v, "seed_option", call, seed)
+    points = entries(call)
+    if len(points) != 1:
+        v.fail("bell_state", f"The job sampled {len(points)} circuits; this task needs one: the Bell circuit.")
+    entry = points[0]
+    isa_check_blocks(v, "isa_circuit", entry.circuit, backend)
+    if call.unreplayable and "NoiseModel" in call.unreplayable:
+        v.fail(
+            "provenance",
+            f"The grader could not replay your {call.name} job: {call.unreplayable}. Set only the seed, and leave "
+            "the fake backend's own noise model as it is.",
+        )
+    result = replayed(v, ev, call, backend, "provenance")[entry.pub]
+    shots_check(v, "exact_shots", ran_shots(result), shots)
+    reading = reading_of(ev.returned, result, entry.index, entry.circuit)
+    clbits = measured_register(entry.circuit, reading) if reading else None
+    if clbits is None:
+        clbits = list(range(entry.circuit.num_clbits))
+    measured_state_check(v, "bell_state", entry.circuit, clbits, bell_reference(), ["bit 0", "bit 1"], BUILD_BELL)
+    problem = counts_shape_problem(ev.returned, 2)
+    v.require(
+        "provenance",
+        reading is not None,
+        f"The counts are exactly those of the grader's replay of your job ({reading}).",
+        f"The value returned is not a counts dict: {problem}."
+        if problem
+        else "The counts returned are not the ones the grader gets when it replays your job (same backend, options "
+        "and seed). Return `result[0].data.meas.get_counts()` as it is.",
     )
 
 
-def check_seeded_counts(case: Case, returned: Any, trace: Trace, context: Context) -> list[CheckResult]:
-    """Checks of `seeded_counts(backend, shots, seed)`."""
-    backend, shots, seed = case.args
-    checks = [
-        counts_shape_check("seeded_counts.returns_counts", returned, 2, shots),
-        legacy_run_check("seeded_counts", trace, "sampler"),
-    ]
-    sampler_check, call = one_primitive_call("seeded_counts", trace, backend, "sampler")
-    checks.append(sampler_check)
-    if call is None:
-        return checks
-    pub = call.pubs[0]
-    checks += [
-        seed_option_check(call, seed),
-        shots_check("seeded_counts", pub, shots),
-        isa_check("seeded_counts", pub.circuit, backend),
-    ]
-    register = returned_register(call, returned) if isinstance(returned, dict) else None
-    checks.append(provenance_check("seeded_counts.provenance", register))
-    if register is None:
-        return checks
-    checks.append(bell_state_check("seeded_counts.bell_state", pub.circuit, register))
-    checks.append(reproducible_check(call, pub, backend, register, seed, returned))
-    return checks
+def isa_check_blocks(v: Verdicts, requirement: str, circuit: QuantumCircuit, backend: Any) -> bool:
+    """Credit: the circuit is ISA for ``backend``, the gates inside its `if_test` blocks included."""
+    problem = isa_problem(circuit, backend)
+    if problem is None:
+        problem = block_isa_problem(circuit, list(range(circuit.num_qubits)), backend)
+    if problem:
+        return v.check(requirement, False, "", f"The circuit sent is not ISA: {problem}. {ISA_FIX}")
+    return v.check(requirement, True, f"The circuit sent is ISA for {backend.name}, its blocks included.", "")
 
 
-def operation_names(circuit: QuantumCircuit) -> set[str]:
-    """Names of every operation in the circuit, inside control-flow blocks too."""
-    names = set()
-    for instruction in circuit.data:
-        names.add(instruction.operation.name)
-        for block in getattr(instruction.operation, "blocks", ()):
-            names |= operation_names(block)
-    return names
-
-
-def block_isa_check(task: str, circuit: QuantumCircuit, backend: Any) -> CheckResult:
-    """`isa_check`, extended to the gates inside `if_test` blocks (mapped to the circuit's physical qubits)."""
-    top = isa_check(task, circuit, backend)
-    if not top.passed:
-        return top
+def block_isa_problem(circuit: QuantumCircuit, outer: list[int], backend: Any) -> str | None:
+    """Why a gate inside a control-flow block of ``circuit`` cannot run on ``backend``, or None."""
     target = backend.target
     for instruction in circuit.data:
-        outer = [circuit.find_bit(q).index for q in instruction.qubits]
+        qubits = [outer[circuit.find_bit(q).index] for q in instruction.qubits]
         for block in getattr(instruction.operation, "blocks", ()):
             for inner in block.data:
-                qubits = tuple(outer[block.find_bit(q).index] for q in inner.qubits)
                 name = inner.operation.name
-                if name != "barrier" and not target.instruction_supported(name, qubits):
-                    return CheckResult(
-                        f"{task}.isa_circuit",
-                        False,
-                        f"Inside the `if_test` block the circuit has `{name}` on qubits {qubits}, which "
-                        f"{backend.name} cannot run. Transpile the whole circuit, blocks included, with "
-                        "`generate_preset_pass_manager(backend=backend, optimization_level=1).run(circuit)`.",
+                physical = tuple(qubits[block.find_bit(q).index] for q in inner.qubits)
+                if name in ("barrier", "delay") or getattr(inner.operation, "blocks", None):
+                    continue
+                if name not in target.operation_names or not target.instruction_supported(name, physical):
+                    return (
+                        f"inside the `if_test` block it has `{name}` on qubits {physical}, which {backend.name} "
+                        "cannot run; transpile the whole circuit, blocks included"
                     )
-    return top
+            found = block_isa_problem(block, qubits, backend)
+            if found:
+                return found
+    return None
 
 
-def dynamic_registers_check(circuit: QuantumCircuit) -> CheckResult:
-    """Pass when the circuit has one-bit registers `mid` and `final`."""
+def register_bits(circuit: QuantumCircuit, name: str) -> list[int] | None:
+    """The clbit indices of the register called ``name``, or None if there is none."""
+    register = next((r for r in circuit.cregs if r.name == name), None)
+    return None if register is None else [circuit.find_bit(bit).index for bit in register]
+
+
+def dynamic_registers_check(v: Verdicts, requirement: str, circuit: QuantumCircuit) -> bool:
+    """Gate: the circuit has the one-bit registers `mid` and `final`."""
     sizes = {register.name: register.size for register in circuit.cregs}
-    if sizes.get("mid") == 1 and sizes.get("final") == 1:
-        return CheckResult("dynamic_reset.registers", True, "The circuit writes into `mid` and `final`, 1 bit each.")
-    return CheckResult(
-        "dynamic_reset.registers",
-        False,
-        f"The circuit's classical registers are {sizes}; it needs two of one bit each, "
+    return v.check(
+        requirement,
+        sizes.get("mid") == 1 and sizes.get("final") == 1,
+        "The circuit writes into `mid` and `final`, 1 bit each.",
+        f"The circuit's classical registers are {sizes or 'none'}; it needs two of one bit each, "
         "`mid = ClassicalRegister(1, 'mid')` and `final = ClassicalRegister(1, 'final')`.",
     )
 
 
-def if_else_check(circuit: QuantumCircuit) -> CheckResult:
-    """Pass when the circuit sent contains an `if_else` operation."""
-    if "if_else" in operation_names(circuit):
-        return CheckResult("dynamic_reset.uses_if_test", True, "The circuit applies its X inside an `if_test` block.")
-    return CheckResult(
-        "dynamic_reset.uses_if_test",
-        False,
-        "The circuit sent has no `if_else` operation, so nothing in it depends on the mid-circuit outcome. Write "
-        "the condition as a block: `with circuit.if_test((mid, 1)):` and `circuit.x(0)` inside it (`c_if` was "
-        "removed in Qiskit 2.0).",
-    )
+def condition_bits(circuit: QuantumCircuit, condition: Any) -> set[int]:
+    """The clbit indices an `if_test` condition reads."""
+    if isinstance(condition, tuple):
+        targets = [condition[0]]
+    else:
+        targets = [var.var for var in expr.iter_vars(condition)]
+    bits: set[int] = set()
+    for target in targets:
+        if isinstance(target, Clbit):
+            bits.add(circuit.find_bit(target).index)
+        elif isinstance(target, ClassicalRegister):
+            bits.update(circuit.find_bit(bit).index for bit in target)
+    return bits
 
 
-def noiseless_check(circuit: QuantumCircuit, seed: int) -> CheckResult:
-    """Pass when a noiseless simulation of the circuit sent reads `mid` = 1 and `final` = 0 on every shot.
-
-    The ideal circuit is deterministic, so this is exact: any shot that differs shows a wrong circuit.
-    """
-    check_id = "dynamic_reset.noiseless_reset"
-    try:
-        sampler = BackendSamplerV2(backend=AerSimulator(), options={"seed_simulator": seed})
-        data = sampler.run([(circuit, None, NOISELESS_SHOTS)]).result()[0].data
-        mid, final = data.mid.get_counts(), data.final.get_counts()
-    except Exception as error:  # noqa: BLE001 - a circuit the noiseless simulator rejects is feedback
-        return CheckResult(check_id, False, f"A noiseless simulation of the circuit sent failed: {error!s:.200}.")
-    problems = []
-    if mid != {"1": NOISELESS_SHOTS}:
-        problems.append(f"`mid` read {mid}: apply X to qubit 0 before measuring it into `mid`")
-    if final != {"0": NOISELESS_SHOTS}:
-        problems.append(
-            f"`final` read {final}: inside `with circuit.if_test((mid, 1)):` apply `circuit.x(0)`, then measure "
-            "qubit 0 into `final`"
-        )
-    if not problems:
-        return CheckResult(
-            check_id, True, f"Without noise, all {NOISELESS_SHOTS} shots read `mid` = 1 and `final` = 0."
-        )
-    return CheckResult(check_id, False, f"In {NOISELESS_SHOTS} noiseless shots " + "; ".join(problems) + ".")
-
-
-def final_provenance_check(call: CallRecord, returned: Any) -> CheckResult:
-    """Pass when the returned counts are exactly the sampler's counts of `final`."""
-    register = returned_register(call, returned) if isinstance(returned, dict) else None
-    if register == "final":
-        return CheckResult("dynamic_reset.provenance", True, "The counts are the sampler's own counts of `final`.")
+def if_test_check(v: Verdicts, requirement: str, circuit: QuantumCircuit) -> bool:
+    """Gate: the circuit has an `if_else` block whose condition reads `mid`."""
+    mid = set(register_bits(circuit, "mid") or [])
+    conditions = [i.operation.condition for i in circuit.data if i.operation.name == "if_else"]
+    if any(mid & condition_bits(circuit, c) for c in conditions):
+        return v.check(requirement, True, "The circuit applies its X inside an `if_test` block on `mid`.", "")
     seen = (
-        f"These are the counts of `{register}`, not of `final`."
-        if register
-        else "The counts returned are not the ones the sampler produced."
+        "The circuit's `if_test` does not read `mid`"
+        if conditions
+        else "The circuit sent has no `if_else` operation, so nothing in it depends on the mid-circuit outcome"
     )
-    return CheckResult(
-        "dynamic_reset.provenance",
+    return v.check(
+        requirement,
         False,
-        f"{seen} Return `result[0].data.final.get_counts()` as it is.",
+        "",
+        f"{seen}. Write the condition as a block: `with circuit.if_test((mid, 1)):` and `circuit.x(0)` inside it "
+        "(`c_if` was removed in Qiskit 2.0).",
     )
 
 
-def check_dynamic_reset(case: Case, returned: Any, trace: Trace, context: Context) -> list[CheckResult]:
-    """Checks of `dynamic_reset(backend, shots)`."""
+def marginal_one(distribution: dict[str, float], bit: int) -> float:
+    """The probability that clbit ``bit`` (0 is the rightmost character) reads 1."""
+    return sum(p for key, p in distribution.items() if key[len(key) - 1 - bit] == "1")
+
+
+def noiseless_check(v: Verdicts, requirement: str, circuit: QuantumCircuit) -> bool:
+    """Gate: without noise, `mid` reads 1 and `final` reads 0 with probability 1 (exact, every branch followed)."""
+    mid, final = register_bits(circuit, "mid"), register_bits(circuit, "final")
+    if not mid or not final:
+        return v.check(requirement, False, "", f"Without `mid` and `final` there is nothing to check. {BUILD_DYNAMIC}.")
+    try:
+        distribution = exact_outcomes(circuit)
+    except semantics.NotReadable as error:
+        return v.check(requirement, False, "", f"The circuit cannot be simulated exactly: {error}. {BUILD_DYNAMIC}.")
+    p_mid, p_final = marginal_one(distribution, mid[0]), marginal_one(distribution, final[0])
+    problems = []
+    if abs(p_mid - 1) > 1e-9:
+        problems.append(
+            f"`mid` reads 1 with probability {p_mid:.3g}: apply X to qubit 0 before measuring it into `mid`"
+        )
+    if abs(p_final) > 1e-9:
+        problems.append(
+            f"`final` reads 1 with probability {p_final:.3g}: inside `with circuit.if_test((mid, 1)):` apply "
+            "`circuit.x(0)`, then measure qubit 0 into `final`"
+        )
+    return v.check(
+        requirement,
+        not problems,
+        "Without noise, every shot reads `mid` = 1 and `final` = 0 (checked exactly, branch by branch).",
+        "Without noise, " + "; ".join(problems) + ".",
+    )
+
+
+def judge_dynamic_reset(case: Case, ev: Evidence, v: Verdicts) -> None:
+    """Verdicts on `dynamic_reset(backend, shots)` for one case."""
     backend, shots = case.args
-    checks = [
-        counts_shape_check("dynamic_reset.returns_counts", returned, 1, shots),
-        legacy_run_check("dynamic_reset", trace, "sampler"),
-    ]
-    sampler_check, call = one_primitive_call("dynamic_reset", trace, backend, "sampler")
-    checks.append(sampler_check)
-    if call is None:
-        return checks
-    pub = call.pubs[0]
-    registers = dynamic_registers_check(pub.circuit)
-    checks += [
-        shots_check("dynamic_reset", pub, shots),
-        block_isa_check("dynamic_reset", pub.circuit, backend),
-        registers,
-        if_else_check(pub.circuit),
-    ]
-    if not registers.passed:
-        return checks
-    checks.append(noiseless_check(pub.circuit, context.seed))
-    provenance = final_provenance_check(call, returned)
-    checks.append(provenance)
-    if not provenance.passed:
-        return checks
-    trusted = rerun_counts(call, pub, backend, "final", context.seed).get_counts()
-    checks.append(consistency_check("dynamic_reset.honest_counts", returned, trusted, context.alpha))
-    return checks
+    call = one_job(v, ev, "sampler", backend, "uses_v2_sampler")
+    points = entries(call)
+    if len(points) != 1:
+        v.fail("noiseless_reset", f"The job sampled {len(points)} circuits; this task needs one: the dynamic circuit.")
+    entry = points[0]
+    circuit = entry.circuit
+    isa_check_blocks(v, "isa_circuit", circuit, backend)
+    result = replayed(v, ev, call, backend, "provenance")[entry.pub]
+    shots_check(v, "exact_shots", ran_shots(result), shots)
+    dynamic_registers_check(v, "registers", circuit)
+    if_test_check(v, "uses_if_test", circuit)
+    noiseless_check(v, "noiseless_reset", circuit)
+    reading = reading_of(ev.returned, result, entry.index, circuit)
+    if reading == "register `final`":
+        v.met("provenance", "The counts are exactly those of `final` in the grader's replay of your job.")
+        return
+    problem = counts_shape_problem(ev.returned, 1)
+    if reading is not None:
+        seen = f"These are the counts of {reading.replace('register ', '')}, not of `final`."
+    elif problem:
+        seen = f"The value returned is not the counts of one bit: {problem}."
+    else:
+        seen = (
+            "The counts returned are not the ones the grader gets when it replays your job (same backend, options "
+            "and seed)."
+        )
+    v.fail("provenance", f"{seen} Return `result[0].data.final.get_counts()` as it is.")
 
 
 def validated_options(returned: dict[str, Any]) -> SamplerOptions:
@@ -304,46 +325,105 @@ def invalid_tree_message(error: Exception) -> str:
     )
 
 
-def value_check(check_id: str, options: SamplerOptions | None, path: str, wanted: Any) -> CheckResult:
-    """Pass when the option at ``path`` (dotted) of the validated tree equals ``wanted``, type included."""
-    if options is None:
-        return CheckResult(check_id, False, f"`{path}` cannot be read: `SamplerV2` would reject the whole dict.")
+def value_check(v: Verdicts, requirement: str, options: SamplerOptions, path: str, wanted: Any) -> bool:
+    """Credit: the option at ``path`` (dotted) of the validated tree equals ``wanted``, type included."""
     value: Any = options
     for part in path.split("."):
         value = getattr(value, part)
-    if type(value) is type(wanted) and value == wanted:
-        return CheckResult(check_id, True, f"`{path}` is {wanted!r}.")
     shown = "not set" if type(value).__name__ == "UnsetType" else f"{value!r}"
-    return CheckResult(check_id, False, f"`{path}` is {shown}; the task asks for {wanted!r}.")
+    return v.check(
+        requirement,
+        type(value) is type(wanted) and value == wanted,
+        f"`{path}` is {wanted!r}.",
+        f"`{path}` is {shown}; the task asks for {wanted!r}.",
+    )
 
 
-def check_options_dict(case: Case, returned: Any, trace: Trace, context: Context) -> list[CheckResult]:
-    """Checks of `options_dict()`: no primitive runs, the dict is validated by `SamplerV2`'s options model."""
-    options = None
-    if not isinstance(returned, dict) or "unrepresentable" in returned:
-        shape = CheckResult(
-            "options_dict.returns_dict",
-            False,
-            f"Expected a plain dict of options (nested dicts inside), got {returned!r:.100}. Return the dict itself, "
-            "not a primitive or an options object.",
-        )
-        tree = CheckResult("options_dict.valid_tree", False, "There is no dict to validate.")
-    else:
-        shape = CheckResult("options_dict.returns_dict", True, "Returns a dict.")
-        try:
-            options = validated_options(returned)
-        except Exception as error:  # noqa: BLE001 - whatever the model raises is what SamplerV2 would raise
-            tree = CheckResult("options_dict.valid_tree", False, invalid_tree_message(error))
-        else:
-            tree = CheckResult("options_dict.valid_tree", True, "`SamplerV2`'s options model accepts the dict.")
-    return [shape, tree] + [value_check(f"options_dict.{n}", options, path, v) for n, path, v in WANTED_OPTIONS]
+def judge_options_dict(case: Case, ev: Evidence, v: Verdicts) -> None:
+    """Verdicts on `options_dict()`: no primitive runs; `SamplerV2`'s own options model reads the dict."""
+    returned = ev.returned
+    v.require(
+        "returns_dict",
+        type(returned) is dict,
+        "Returns a dict.",
+        f"Expected a plain dict of options (nested dicts inside), got {returned!r:.100}. Return the dict itself, "
+        "not a primitive or an options object.",
+    )
+    try:
+        options = validated_options(returned)
+    except Exception as error:  # noqa: BLE001 - whatever the model raises is what SamplerV2 would raise
+        v.fail("valid_tree", invalid_tree_message(error))
+    v.met("valid_tree", "`SamplerV2`'s options model accepts the dict.")
+    for requirement, path, wanted in WANTED_OPTIONS:
+        value_check(v, requirement, options, path, wanted)
 
 
 EXERCISE = Exercise(
     id="options-and-seeds",
     tasks=(
-        Task("seeded_counts", 2.0, seeded_cases, check_seeded_counts, statistical_tests=0),
-        Task("dynamic_reset", 2.0, dynamic_cases, check_dynamic_reset, statistical_tests=1),
-        Task("options_dict", 1.0, options_cases, check_options_dict, statistical_tests=0),
+        Task(
+            "seeded_counts",
+            "seeded_counts(backend, shots, seed)",
+            Rubric(
+                (
+                    gate("uses_v2_sampler", "Exactly one job of a V2 sampler runs, on the backend given."),
+                    gate("bell_state", "The circuit prepares (|00⟩ + |11⟩)/√2 and measures both qubits.", "0.5"),
+                    gate(
+                        "provenance", "The counts returned are exactly those of the grader's replay of the job.", "0.5"
+                    ),
+                    credit(
+                        "seed_option",
+                        "The sampler's simulator seed is the function's `seed`, set in its options before `run` "
+                        "(read from the job's claimed options).",
+                        "0.5",
+                    ),
+                    credit("exact_shots", "The job runs exactly `shots` shots.", "0.25"),
+                    credit("isa_circuit", "The circuit sent is ISA: transpiled for the backend.", "0.25"),
+                )
+            ),
+            judge_seeded_counts,
+            seeded_cases,
+        ),
+        Task(
+            "dynamic_reset",
+            "dynamic_reset(backend, shots)",
+            Rubric(
+                (
+                    gate("uses_v2_sampler", "Exactly one job of a V2 sampler runs, on the backend given."),
+                    gate("registers", "The circuit has the one-bit classical registers `mid` and `final`.", "0.25"),
+                    gate("uses_if_test", "The second X sits in an `if_test` block conditioned on `mid`.", "0.25"),
+                    gate(
+                        "noiseless_reset",
+                        "Without noise, every shot reads `mid` = 1 and `final` = 0 (checked exactly).",
+                        "0.5",
+                    ),
+                    gate(
+                        "provenance",
+                        "The counts returned are exactly those of `final` in the grader's replay of the job.",
+                        "0.5",
+                    ),
+                    credit("exact_shots", "The job runs exactly `shots` shots.", "0.25"),
+                    credit("isa_circuit", "The circuit sent is ISA, the gates inside its blocks included.", "0.25"),
+                )
+            ),
+            judge_dynamic_reset,
+            dynamic_cases,
+        ),
+        Task(
+            "options_dict",
+            "options_dict()",
+            Rubric(
+                (
+                    gate("returns_dict", "The function returns a plain dict."),
+                    gate("valid_tree", "`SamplerV2`'s own options model accepts the dict, as its constructor would."),
+                    credit("default_shots", "`default_shots` is 3000.", "0.25"),
+                    credit("seed", "`simulator.seed_simulator` is 11.", "0.25"),
+                    credit("dd_enabled", "`dynamical_decoupling.enable` is True.", "0.25"),
+                    credit("dd_sequence", '`dynamical_decoupling.sequence_type` is "XY4".', "0.25"),
+                )
+            ),
+            judge_options_dict,
+            options_cases,
+        ),
     ),
 )
