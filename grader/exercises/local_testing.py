@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import numbers
 from typing import Any
 
+import numpy as np
+from qiskit import QuantumCircuit
 from qiskit_ibm_runtime.fake_provider import (
     FakeBelemV2,
     FakeGuadalupeV2,
@@ -12,19 +15,20 @@ from qiskit_ibm_runtime.fake_provider import (
     FakePerth,
 )
 
-from grader.trace import Trace
-from grader.exercises import Case, Context, Exercise, Task
-from grader.judge.api_checks import isa_check, legacy_run_check, one_primitive_call
-from grader.judge.sampler_checks import (
-    bell_state_check,
-    consistency_check,
-    counts_shape_check,
-    provenance_check,
-    rerun_counts,
-    returned_register,
-    shots_check,
+from grader.exercises import Case, Exercise, Task
+from grader.judge.common import isa_check, one_job, replayed, shots_check
+from grader.judge.evidence import Evidence
+from grader.judge.replay import backend_for, describe
+from grader.judge.rubric import Rubric, Verdicts, credit, gate
+from grader.judge.sampling import (
+    counts_shape_problem,
+    entries,
+    measured_register,
+    measured_state_check,
+    ran_shots,
+    reading_of,
 )
-from grader.results import CheckResult
+from grader.primitives import Unreplayable
 
 FAKES_BY_NAME = {
     "fake_lima": FakeLimaV2,
@@ -38,7 +42,9 @@ FAKES_BY_NAME = {
 The grader builds the class directly: asking the local service would build all 68 fakes on every check.
 tests/test_local_testing_checks.py verifies that the service returns these very classes for these names."""
 
-SUMMARY_KEYS = {"name": str, "num_qubits": int, "dynamic_circuits": bool}
+SUMMARY_KEYS = ("name", "num_qubits", "dynamic_circuits")
+GET_BACKEND = 'Get the backend with `QiskitRuntimeService(channel="local").backend(name)`'
+BUILD_BELL = "Apply H to qubit 0, then CX from qubit 0 to qubit 1, and measure both qubits"
 
 
 def fake_backend(name: str) -> Any:
@@ -54,61 +60,48 @@ def summary_cases() -> list[Case]:
     return [Case(f'"{name}"', (name,)) for name in ("fake_lima", "fake_perth", "fake_guadalupe")]
 
 
-def summary_shape_check(returned: Any) -> CheckResult:
-    """Pass when ``returned`` is a dict with exactly the three summary keys, each of the right type."""
-    example = {"name": "fake_manila", "num_qubits": 5, "dynamic_circuits": True}
-    if not isinstance(returned, dict) or set(returned) != set(SUMMARY_KEYS):
-        return CheckResult(
-            "backend_summary.returns_summary",
-            False,
-            f"Expected a dict with exactly the keys name, num_qubits and dynamic_circuits, such as {example}; "
-            f"got {returned!r:.100}.",
-        )
-    wrong = [
-        f"{key} is {type(returned[key]).__name__}, not {kind.__name__}"
-        for key, kind in SUMMARY_KEYS.items()
-        if not isinstance(returned[key], kind) or (kind is int and isinstance(returned[key], bool))
-    ]
-    if wrong:
-        return CheckResult(
-            "backend_summary.returns_summary",
-            False,
-            "; ".join(wrong) + ". Use `backend.name`, `backend.num_qubits` and a `True`/`False` test.",
-        )
-    return CheckResult("backend_summary.returns_summary", True, "A dict with name, num_qubits and dynamic_circuits.")
-
-
-def field_check(field: str, seen: Any, expected: Any, fix: str) -> CheckResult:
-    """Pass when one field of the summary equals the grader's own reading of the backend."""
-    check_id = f"backend_summary.{field}"
-    if seen == expected:
-        return CheckResult(check_id, True, f"{field} = {expected!r}, as the backend says.")
-    return CheckResult(check_id, False, f"{field} should be {expected!r} for this backend, got {seen!r:.60}. {fix}")
-
-
-def check_backend_summary(case: Case, returned: Any, trace: Trace, context: Context) -> list[CheckResult]:
-    """Checks of `backend_summary(name)`: every field against a backend the grader builds itself."""
+def judge_backend_summary(case: Case, ev: Evidence, v: Verdicts) -> None:
+    """Verdicts on `backend_summary(name)`: every field against a backend the grader builds itself."""
     (name,) = case.args
-    shape = summary_shape_check(returned)
-    if not shape.passed:
-        return [shape]
+    returned = ev.returned
+    example = {"name": "fake_manila", "num_qubits": 5, "dynamic_circuits": True}
+    v.require(
+        "returns_summary",
+        isinstance(returned, dict) and set(returned) == set(SUMMARY_KEYS),
+        "A dict with the keys name, num_qubits and dynamic_circuits.",
+        f"Expected a dict with exactly the keys name, num_qubits and dynamic_circuits, such as {example}; got "
+        f"{returned!r:.100}.",
+    )
     backend = fake_backend(name)
-    return [
-        shape,
-        field_check("name", returned["name"], backend.name, "Return the `backend.name` of the backend you got."),
-        field_check(
-            "num_qubits",
-            returned["num_qubits"],
-            backend.num_qubits,
-            'Get the backend with `QiskitRuntimeService(channel="local").backend(name)` and read `backend.num_qubits`.',
-        ),
-        field_check(
-            "dynamic_circuits",
-            returned["dynamic_circuits"],
-            "if_else" in backend.operation_names,
-            'A backend runs dynamic circuits when `"if_else" in backend.operation_names`.',
-        ),
-    ]
+    seen = returned["name"]
+    v.check(
+        "name",
+        isinstance(seen, str) and seen == backend.name,
+        f"name = {backend.name!r}, as the backend says.",
+        f"name should be {backend.name!r} for this backend, got {seen!r:.60}. Return the `backend.name` of the "
+        "backend you got.",
+    )
+    seen = returned["num_qubits"]
+    is_int = isinstance(seen, numbers.Integral) and not isinstance(seen, (bool, np.bool_))
+    v.check(
+        "num_qubits",
+        is_int and seen == backend.num_qubits,
+        f"num_qubits = {backend.num_qubits}, as the backend says.",
+        f"num_qubits should be {backend.num_qubits} for this backend, got {seen!r:.60}"
+        + ("" if is_int else f" (a {type(seen).__name__}, not an int)")
+        + f". {GET_BACKEND} and read `backend.num_qubits`.",
+    )
+    seen = returned["dynamic_circuits"]
+    expected = "if_else" in backend.operation_names
+    is_bool = isinstance(seen, (bool, np.bool_))
+    v.check(
+        "dynamic_circuits",
+        is_bool and bool(seen) == expected,
+        f"dynamic_circuits = {expected}, as the backend says.",
+        f"dynamic_circuits should be {expected} for this backend, got {seen!r:.60}"
+        + ("" if is_bool else f" (a {type(seen).__name__}, not True or False)")
+        + '. A backend runs dynamic circuits when `"if_else" in backend.operation_names`, a True/False test.',
+    )
 
 
 def bell_cases() -> list[Case]:
@@ -118,59 +111,99 @@ def bell_cases() -> list[Case]:
     ]
 
 
-def named_sampler_call(task: str, trace: Trace, backend: Any) -> tuple[CheckResult, Any]:
-    """`one_primitive_call` for a backend the function received by name, with a message that says so."""
-    check, call = one_primitive_call(task, trace, backend, "sampler")
-    calls = trace.calls_of("sampler")
-    if call is None and len(calls) == 1 and calls[0].backend_name != backend.name:
-        ran_on = calls[0].backend_name or "no backend"
-        check = CheckResult(
-            check.id,
-            False,
-            f"The sampler ran on {ran_on}, not on the backend called {backend.name!r} that the function was asked "
-            'for. Get it with `QiskitRuntimeService(channel="local").backend(name)` and pass it as `mode=backend`.',
+def bell_reference() -> QuantumCircuit:
+    """H on qubit 0, then CX(0, 1): the state (|00⟩ + |11⟩)/√2."""
+    circuit = QuantumCircuit(2)
+    circuit.h(0)
+    circuit.cx(0, 1)
+    return circuit
+
+
+def named_backend_check(v: Verdicts, ev: Evidence, backend: Any, requirement: str) -> None:
+    """Gate (before `one_job`): a single sampler job ran on the backend called by the case's name."""
+    calls = ev.claim.calls_of("sampler")
+    if len(calls) != 1 or calls[0].entry is None:
+        return  # `one_job` says what is wrong
+    try:
+        backend_for(calls[0].backend, backend)
+    except Unreplayable:
+        v.fail(
+            requirement,
+            f"The sampler ran on {describe(calls[0].backend)}, not on the backend called {backend.name!r} that the "
+            f"function was asked for. {GET_BACKEND} and pass it as `mode=backend`.",
         )
-    return check, call
 
 
-def check_bell_on_named_backend(case: Case, returned: Any, trace: Trace, context: Context) -> list[CheckResult]:
-    """Checks of `bell_on_named_backend(name, shots)`, against the fake backend that carries that name."""
+def judge_bell_on_named_backend(case: Case, ev: Evidence, v: Verdicts) -> None:
+    """Verdicts on `bell_on_named_backend(name, shots)`, against the fake backend that carries that name."""
     name, shots = case.args
     backend = fake_backend(name)
-    checks = [
-        counts_shape_check("bell_on_named_backend.returns_counts", returned, 2, shots),
-        legacy_run_check("bell_on_named_backend", trace, "sampler"),
-    ]
-    sampler_check, call = named_sampler_call("bell_on_named_backend", trace, backend)
-    checks.append(sampler_check)
-    if call is None:
-        return checks
-    pub = call.pubs[0]
-    checks.append(shots_check("bell_on_named_backend", pub, shots))
-    checks.append(isa_check("bell_on_named_backend", pub.circuit, backend))
-    register = returned_register(call, returned) if isinstance(returned, dict) else None
-    checks.append(provenance_check("bell_on_named_backend.provenance", register))
-    if register is None:
-        return checks
-    if pub.circuit.parameters:
-        checks.append(
-            CheckResult(
-                "bell_on_named_backend.bell_state",
-                False,
-                "The circuit sent still has free parameters; a Bell circuit needs none.",
-            )
-        )
-        return checks
-    checks.append(bell_state_check("bell_on_named_backend.bell_state", pub.circuit, register))
-    trusted = rerun_counts(call, pub, backend, register, context.seed).get_counts()
-    checks.append(consistency_check("bell_on_named_backend.honest_counts", returned, trusted, context.alpha))
-    return checks
+    named_backend_check(v, ev, backend, "uses_v2_sampler")
+    call = one_job(v, ev, "sampler", backend, "uses_v2_sampler")
+    points = entries(call)
+    if len(points) != 1:
+        v.fail("bell_state", f"The job sampled {len(points)} circuits; this task needs one: the Bell circuit.")
+    entry = points[0]
+    isa_check(v, "isa_circuit", [entry.circuit], backend)
+    result = replayed(v, ev, call, backend, "provenance")[entry.pub]
+    shots_check(v, "exact_shots", ran_shots(result), shots)
+    reading = reading_of(ev.returned, result, entry.index, entry.circuit)
+    clbits = measured_register(entry.circuit, reading) if reading else None
+    if clbits is None:
+        clbits = list(range(entry.circuit.num_clbits))
+    measured_state_check(v, "bell_state", entry.circuit, clbits, bell_reference(), ["bit 0", "bit 1"], BUILD_BELL)
+    problem = counts_shape_problem(ev.returned, 2)
+    v.require(
+        "provenance",
+        reading is not None,
+        f"The counts are exactly those of the grader's replay of your job ({reading}).",
+        f"The value returned is not a counts dict: {problem}."
+        if problem
+        else "The counts returned are not the ones the grader gets when it replays your job (same backend, options "
+        "and seed). Return `result[0].data.meas.get_counts()` as it is.",
+    )
 
 
 EXERCISE = Exercise(
     id="local-testing",
     tasks=(
-        Task("backend_summary", 2.0, summary_cases, check_backend_summary, statistical_tests=0),
-        Task("bell_on_named_backend", 2.0, bell_cases, check_bell_on_named_backend, statistical_tests=2),
+        Task(
+            "backend_summary",
+            "backend_summary(name)",
+            Rubric(
+                (
+                    gate(
+                        "returns_summary",
+                        "It returns a dict with exactly the keys name, num_qubits and dynamic_circuits.",
+                    ),
+                    credit("name", "`name` is the backend's own name (a str).", "0.5"),
+                    credit("num_qubits", "`num_qubits` is the backend's number of qubits (an int).", "0.75"),
+                    credit(
+                        "dynamic_circuits",
+                        "`dynamic_circuits` is True exactly when the backend lists `if_else` (a bool).",
+                        "0.75",
+                    ),
+                )
+            ),
+            judge_backend_summary,
+            summary_cases,
+        ),
+        Task(
+            "bell_on_named_backend",
+            "bell_on_named_backend(name, shots)",
+            Rubric(
+                (
+                    gate("uses_v2_sampler", "Exactly one job of a V2 sampler runs, on the backend called `name`."),
+                    gate("bell_state", "The circuit prepares (|00⟩ + |11⟩)/√2 and measures both qubits.", "0.5"),
+                    gate(
+                        "provenance", "The counts returned are exactly those of the grader's replay of the job.", "0.5"
+                    ),
+                    credit("exact_shots", "The job runs exactly `shots` shots.", "0.5"),
+                    credit("isa_circuit", "The circuit sent is ISA: transpiled for the backend.", "0.5"),
+                )
+            ),
+            judge_bell_on_named_backend,
+            bell_cases,
+        ),
     ),
 )
