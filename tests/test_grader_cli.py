@@ -63,12 +63,6 @@ def sampler_class(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
     )
     memory_bomb = {"    circuit = QuantumCircuit(2)\n": "    hoard = bytearray(64 * 1024**3)\n"}
     solution_with(folder, "memory-bomb.ipynb", memory_bomb)
-    pid_file = tmp / "grandchild.pid"
-    spawn = (
-        "import subprocess\nchild = subprocess.Popen(['sleep', '600'])\n"
-        f"open({str(pid_file)!r}, 'w').write(str(child.pid))"
-    )
-    solution_with(folder, "spawns.ipynb", extra_cells=[spawn])
     (folder / "syntax-error.ipynb").write_text(
         json.dumps(
             {
@@ -93,10 +87,10 @@ def sampler_class(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
     assert result.returncode == 0, result.stderr[-3000:]
     report = json.loads((out / "grades.json").read_text())
     assert report["exercise"] == "sampler-basics"
-    assert set(report["environment"]) == {"python", "qiskit", "qiskit-ibm-runtime", "qiskit-aer"}
+    assert set(report["environment"]) == {"python", "qiskit", "qiskit-ibm-runtime", "qiskit-aer", "isolation"}
     records = {Path(r["submission"]).name: r for r in report["submissions"]}
     assert len(records) == len(list(folder.iterdir())), "one record per submission"
-    return {"records": records, "out": out, "grandchild": int(pid_file.read_text())}
+    return {"records": records, "out": out}
 
 
 def tasks(record: dict) -> dict[str, dict]:
@@ -115,7 +109,10 @@ def test_correct_notebook_gets_full_marks(sampler_class):
 def test_untouched_exercise_gets_zero_with_a_clear_message(sampler_class):
     record = sampler_class["records"]["untouched.ipynb"]
     assert record["status"] == "graded" and record["score"] == 0
-    assert all("not written yet" in c["message"] for t in record["tasks"] for c in t["checks"] if not c["passed"])
+    for task in record["tasks"]:
+        runs = next(c for c in task["checks"] if c["id"].endswith(".runs"))
+        assert "not written yet" in runs["message"]
+        assert all(c["message"].startswith("not checked") for c in task["checks"] if not c["passed"] and c is not runs)
 
 
 def test_backend_run_is_caught_by_reading_and_by_watching(sampler_class):
@@ -150,16 +147,11 @@ def test_a_memory_bomb_costs_only_its_task(sampler_class):
     assert record["theta_sweep"]["status"] == "passed"
 
 
-def test_leftover_processes_are_ended(sampler_class):
-    assert sampler_class["records"]["spawns.ipynb"]["score"] == 4.0
-    assert not Path(f"/proc/{sampler_class['grandchild']}").exists(), "the student's grandchild process survived"
-
-
 def test_printing_writing_files_or_patching_the_grader_changes_nothing(sampler_class):
     record = sampler_class["records"]["cheats.ipynb"]
     assert not (ROOT / "grades.json").exists()
     for task in record["tasks"]:
-        assert task["score"] == 0 and "reads_as_v2" in " ".join(failed(task))
+        assert task["score"] == 0 and "verifiable" in " ".join(failed(task))
 
 
 @pytest.mark.parametrize(
@@ -181,8 +173,7 @@ def test_csv_and_junit_reports(sampler_class):
     out = sampler_class["out"]
     rows = list(csv.reader((out / "grades.csv").open()))
     assert rows[0][:5] == ["submission", "status", "bell_counts", "theta_sweep", "total"]
-    assert rows[1][:5] == ["points", "", "2.0", "2.0", "4.0"]
-    assert len(rows) == 2 + len(sampler_class["records"])
+    assert len(rows) == 1 + len(sampler_class["records"])  # a header, then one row per student: no points row
     suites = ET.parse(out / "junit.xml").getroot()
     assert len(suites) == len(sampler_class["records"])
 

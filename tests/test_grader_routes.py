@@ -38,12 +38,14 @@ def test_pytest_plugin_grades_a_folder_with_junit_output(tmp_path: Path) -> None
     run = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=600)
     assert run.returncode == 1, run.stdout[-3000:]
     assert "1 failed, 1 passed" in run.stdout
-    assert "xx_expectation.written" in run.stdout and "not written yet" in run.stdout
-    cases = {c.get("classname").split(".")[-2]: c for c in ET.parse(junit).getroot().iter("testcase")}
+    assert "xx_expectation.runs" in run.stdout and "not written yet" in run.stdout
+    root = ET.parse(junit).getroot()
+    cases = {c.get("classname").split(".")[-2]: c for c in root.iter("testcase")}
     assert set(cases) == {"alice", "bob"}
     assert cases["bob"].find("failure") is not None and cases["alice"].find("failure") is None
-    scores = {p.get("name"): p.get("value") for p in cases["alice"].iter("property")}
-    assert scores["score"] == scores["max_score"] == "4.0"
+    scores = {p.get("name"): p.get("value") for p in root.iter("property")}  # suite properties (xunit2)
+    alice = {name.rsplit(".", 1)[1]: value for name, value in scores.items() if "alice" in name}
+    assert float(alice["score"]) == float(alice["max_score"]) == 4.0
 
 
 def test_hidden_checks_replace_the_public_cases_and_add_checks(tmp_path: Path) -> None:
@@ -58,7 +60,7 @@ def test_hidden_checks_replace_the_public_cases_and_add_checks(tmp_path: Path) -
 
         from grader.exercises import Case
         from grader.exercises.sampler_basics import EXERCISE as PUBLIC
-        from grader.results import CheckResult
+        from grader.judge.rubric import Rubric, credit
 
         BELL = PUBLIC.task("bell_counts")
 
@@ -67,14 +69,16 @@ def test_hidden_checks_replace_the_public_cases_and_add_checks(tmp_path: Path) -
             return [Case("FakeQuitoV2, 555 shots", (FakeQuitoV2(), 555))]
 
 
-        def hidden_check(case, returned, trace, context):
-            balanced = isinstance(returned, dict) and abs(returned.get("00", 0) - returned.get("11", 0)) < 150
-            extra = CheckResult("bell_counts.hidden_balance", balanced, "00 and 11 are about as frequent.")
-            return [*BELL.check(case, returned, trace, context), extra]
+        def hidden_judge(case, evidence, verdicts):
+            BELL.judge(case, evidence, verdicts)  # the public requirements first
+            counts = evidence.returned
+            balanced = abs(counts.get("00", 0) - counts.get("11", 0)) < 150
+            verdicts.check("hidden_balance", balanced, "00 and 11 are about as frequent.", "00 and 11 differ a lot.")
 
 
+        BALANCE = credit("hidden_balance", "00 and 11 come out about equally often.", "0.5")
         EXERCISE = replace(PUBLIC, tasks=(
-            replace(BELL, batch_cases=hidden_cases, batch_statistical_tests=1, check=hidden_check),
+            replace(BELL, batch_cases=hidden_cases, judge=hidden_judge, own=Rubric((*BELL.own.requirements, BALANCE))),
             PUBLIC.task("theta_sweep"),
         ))
     ''')
@@ -97,4 +101,4 @@ def test_hidden_checks_replace_the_public_cases_and_add_checks(tmp_path: Path) -
     bell = next(t for t in record["tasks"] if t["task"] == "bell_counts")
     assert "bell_counts.hidden_balance" in {c["id"] for c in bell["checks"]}
     assert any("fake_quito" in c["message"] for c in bell["checks"])
-    assert record["score"] == record["max_score"]
+    assert record["score"] == record["max_score"] == 4.5

@@ -141,7 +141,8 @@ def python_paths() -> list[str]:
     """Every folder the Python environment is read from: prefixes, ``sys.path``, the grader package."""
     found = {sys.prefix, sys.base_prefix, sys.exec_prefix, str(Path(__file__).resolve().parents[1])}
     found |= {sysconfig.get_paths()[k] for k in ("stdlib", "platstdlib", "purelib", "platlib")}
-    found |= {p for p in sys.path if p and os.path.isdir(p)}
+    here = os.getcwd()  # `python -m` puts the working directory first on sys.path: it is not the environment
+    found |= {p for p in sys.path if p and os.path.isdir(p) and os.path.realpath(p) != os.path.realpath(here)}
     found.add(str(Path(sys.executable).resolve().parent))
     return sorted(str(Path(p).resolve()) for p in found)
 
