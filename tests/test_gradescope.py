@@ -214,17 +214,21 @@ HIDDEN_MODULE = """
 from dataclasses import replace
 
 from grader.exercises.sampler_basics import EXERCISE as PUBLIC
-from grader.results import CheckResult
+from grader.judge.rubric import Rubric, gate
 
 BELL = PUBLIC.task("bell_counts")
+BALANCE = gate("hidden_balance", "00 and 11 come out about equally often.")
 
 
-def check_with_balance(case, returned, trace, context):
-    even = isinstance(returned, dict) and abs(returned.get("00", 0) - returned.get("11", 0)) < 0.2 * case.args[1]
-    return [*BELL.check(case, returned, trace, context), CheckResult("bell_counts.hidden_balance", even, "00 ~ 11.")]
+def judge_with_balance(case, evidence, verdicts):
+    BELL.judge(case, evidence, verdicts)
+    counts = evidence.returned
+    even = abs(counts.get("00", 0) - counts.get("11", 0)) < 0.2 * case.args[1]
+    verdicts.check("hidden_balance", even, "00 ~ 11.", "00 and 11 differ by more than a fifth of the shots.")
 
 
-EXERCISE = replace(PUBLIC, tasks=(replace(BELL, check=check_with_balance), PUBLIC.task("theta_sweep")))
+HIDDEN = replace(BELL, judge=judge_with_balance, own=Rubric((*BELL.own.requirements, BALANCE)))
+EXERCISE = replace(PUBLIC, tasks=(HIDDEN, PUBLIC.task("theta_sweep")))
 """
 
 
