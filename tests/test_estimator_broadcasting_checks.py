@@ -1,101 +1,186 @@
-"""The estimator-broadcasting checks, run in-process as a check cell runs them, on right and wrong answers."""
+"""estimator-broadcasting's rubric on real answers: honest styles get full marks, wrong observables, states, orders
+and values lose what the rubric says, with messages that name the fix and never accuse."""
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
-from answers import client_estimator, deprecated_estimator, failing_checks, isa
+from answers import client_estimator, graded, isa, unmet
 from qiskit import QuantumCircuit
 from qiskit.circuit import Parameter
+from qiskit.primitives import BackendEstimatorV2
 from qiskit.quantum_info import SparsePauliOp
+from qiskit.transpiler import generate_preset_pass_manager
+from qiskit_aer.primitives import EstimatorV2 as AerEstimator
+from qiskit_ibm_runtime import EstimatorV2
 
-from grader.notebook import check, run_checks
+EXERCISE = "estimator-broadcasting"
+ACCUSING = ("typing", "typed", "editing", "edited", "cheat", "forg", "tamper", "fake result")
 
-SEED = 71
 
-
-def state(theta):
-    qc = QuantumCircuit(2)
-    qc.ry(theta, 0)
-    qc.cx(0, 1)
-    return qc
+def state(theta, rotation="ry", cx=True, measure=False, reset=False):
+    circuit = QuantumCircuit(2)
+    if reset:
+        circuit.reset([0, 1])
+    if rotation == "rx":
+        circuit.rx(theta, 0)
+    else:
+        circuit.ry(theta, 0)
+    if cx:
+        circuit.cx(0, 1)
+    if measure:
+        circuit.measure_all()
+    return circuit
 
 
 def mapped(labels, circuit):
     return [SparsePauliOp(label).apply_layout(circuit.layout) for label in labels]
 
 
-failed_ids = failing_checks("estimator-broadcasting")
+def runtime_estimator(backend):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # EstimatorV2 is deprecated since 0.50: still accepted
+        return EstimatorV2(mode=backend)
 
 
-def three_values(make_estimator, labels=("ZZ", "XX", "IZ")):
+def aer_estimator(backend):
+    return AerEstimator.from_backend(backend)
+
+
+def messages(result):
+    return " ".join(c.message for c in result.checks)
+
+
+def assert_fair(result, score, missing):
+    """The score and the unmet requirements are exactly these, and no message suggests cheating."""
+    assert (result.score, unmet(result)) == (score, missing), messages(result)
+    assert not any(word in messages(result).lower() for word in ACCUSING), messages(result)
+
+
+# pauli_expectations(backend, theta): [⟨ZZ⟩, ⟨XX⟩, ⟨Z on qubit 0⟩] from one PUB.
+
+
+def pauli(function):
+    return graded(EXERCISE, "pauli_expectations", function)
+
+
+def three_values(make_estimator, labels=("ZZ", "XX", "IZ"), transpile=True, **state_options):
     def pauli_expectations(backend, theta):
-        circuit = isa(state(theta), backend)
-        job = make_estimator(backend).run([(circuit, mapped(labels, circuit))])
+        circuit = isa(state(theta, **state_options), backend) if transpile else state(theta, **state_options)
+        observables = mapped(labels, circuit) if transpile else [SparsePauliOp(label) for label in labels]
+        job = make_estimator(backend).run([(circuit, observables)])
         return job.result()[0].data.evs.tolist()
 
     return pauli_expectations
 
 
-@pytest.mark.parametrize("make_estimator", [client_estimator, deprecated_estimator], ids=["client", "deprecated"])
-def test_three_observables_in_one_pub_pass_with_either_estimator(make_estimator):
-    assert failed_ids(three_values(make_estimator)) == set()
+def pauli_client_seeded(backend, theta):  # the solution's style
+    return three_values(client_estimator)(backend, theta)
 
 
-def test_z_on_qubit_1_instead_of_qubit_0_fails_only_the_label_check():
-    # ⟨Z on qubit 1⟩ = cos θ too, so only the observable itself tells the two apart.
-    z_on_qubit_1 = three_values(client_estimator, ("ZZ", "XX", "ZI"))
-    results = {r.id: r for r in run_checks("estimator-broadcasting", z_on_qubit_1)}
-    assert {i for i, r in results.items() if not r.passed} == {"pauli_expectations.z_on_qubit_0"}
-    assert "right to left" in results["pauli_expectations.z_on_qubit_0"].message
+def pauli_runtime_array_reset(backend, theta):  # unseeded EstimatorV2, a reset first, the evs array as it comes
+    circuit = isa(state(theta, reset=True), backend)
+    return runtime_estimator(backend).run([(circuit, mapped(("ZZ", "XX", "IZ"), circuit))]).result()[0].data.evs
 
 
-def test_observables_in_the_wrong_order_fail_the_exact_check():
-    assert failed_ids(three_values(client_estimator, ("ZZ", "IZ", "XX"))) == {
-        "pauli_expectations.right_observables",
-        "pauli_expectations.z_on_qubit_0",
-    }
+def pauli_aer_rounded(backend, theta):  # Aer's estimator, another layout, values rounded to 6 decimals
+    pass_manager = generate_preset_pass_manager(backend=backend, optimization_level=2, seed_transpiler=5)
+    circuit = pass_manager.run(state(theta))
+    evs = aer_estimator(backend).run([(circuit, mapped(("ZZ", "XX", "IZ"), circuit))]).result()[0].data.evs
+    return [round(float(value), 6) for value in evs]
 
 
-def test_measurements_left_in_the_circuit_fail_the_exact_check():
-    def pauli_expectations(backend, theta):
-        measured = state(theta)
-        measured.measure_all()
-        circuit = isa(measured, backend)
-        job = deprecated_estimator(backend).run([(circuit, mapped(("ZZ", "XX", "IZ"), circuit))])
-        return job.result()[0].data.evs.tolist()
-
-    results = {r.id: r for r in run_checks("estimator-broadcasting", pauli_expectations)}
-    assert {i for i, r in results.items() if not r.passed} == {"pauli_expectations.right_observables"}
-    assert "without measurements" in results["pauli_expectations.right_observables"].message
+def pauli_backend_estimator_column(backend, theta):  # observables as a column, numpy floats returned
+    circuit = isa(state(theta), backend)
+    observables = [[o] for o in mapped(("ZZ", "XX", "IZ"), circuit)]
+    result = BackendEstimatorV2(backend=backend).run([(circuit, observables)]).result()
+    return list(result[0].data.evs.reshape(-1))
 
 
-def test_one_job_per_observable_fails_the_one_job_check():
+@pytest.mark.parametrize(
+    "answer",
+    [pauli_client_seeded, pauli_runtime_array_reset, pauli_aer_rounded, pauli_backend_estimator_column],
+    ids=["client-seeded", "runtime-unseeded-reset-array", "aer-other-layout-rounded", "backend-estimator-column"],
+)
+def test_honest_pauli_expectations_get_full_marks(answer):
+    result = pauli(answer)
+    assert (result.score, unmet(result)) == (3.0, set()), messages(result)
+
+
+def test_z_on_qubit_1_fails_the_observables_and_explains_the_label_order():
+    # ⟨Z on qubit 1⟩ = cos θ too: only the observable itself tells the two apart.
+    result = pauli(three_values(aer_estimator, ("ZZ", "XX", "ZI")))
+    assert_fair(result, 0.0, {"right_observables", "provenance"})
+    assert "right to left" in messages(result)
+
+
+def test_observables_in_another_order_fail_with_an_order_message():
+    result = pauli(three_values(aer_estimator, ("ZZ", "IZ", "XX")))
+    assert_fair(result, 0.0, {"right_observables", "provenance"})
+    assert "order" in messages(result)
+
+
+def test_measurements_in_the_circuit_fail_the_state_and_say_why():
+    result = pauli(three_values(runtime_estimator, measure=True))
+    assert_fair(result, 0.0, {"right_state", "right_observables", "provenance"})
+    assert "must not measure" in messages(result)
+
+
+def test_rx_instead_of_ry_fails_the_state_with_a_hint():
+    result = pauli(three_values(aer_estimator, rotation="rx"))
+    assert_fair(result, 0.0, {"right_state", "right_observables", "provenance"})
+    assert "RX" in messages(result)
+
+
+def test_one_job_per_observable_loses_only_the_broadcasting_credit():
     def pauli_expectations(backend, theta):
         circuit = isa(state(theta), backend)
-        estimator = client_estimator(backend)
+        estimator = aer_estimator(backend)
         return [
             float(estimator.run([(circuit, observable)]).result()[0].data.evs)
             for observable in mapped(("ZZ", "XX", "IZ"), circuit)
         ]
 
-    assert failed_ids(pauli_expectations) == {"pauli_expectations.uses_v2_estimator"}
+    result = pauli(pauli_expectations)
+    assert_fair(result, 2.5, {"one_pub"})
+    assert "Broadcast" in messages(result)
 
 
-def test_summed_observable_is_one_value_not_three():
+def test_a_summed_observable_is_one_value_not_three():
     def pauli_expectations(backend, theta):
         circuit = isa(state(theta), backend)
         summed = SparsePauliOp(["ZZ", "XX", "IZ"]).apply_layout(circuit.layout)
-        value = float(client_estimator(backend).run([(circuit, summed)]).result()[0].data.evs)
+        value = float(aer_estimator(backend).run([(circuit, summed)]).result()[0].data.evs)
         return [value, value, value]
 
-    assert failed_ids(pauli_expectations) == {"pauli_expectations.one_pub"}
+    result = pauli(pauli_expectations)
+    assert_fair(result, 0.0, {"right_observables", "one_pub", "provenance"})
+    assert "asks for 3" in messages(result)
 
 
-def test_parities_from_backend_run_fail_the_gates():
+def test_a_circuit_that_is_not_isa_loses_only_the_isa_credit():
+    # BackendEstimatorV2 runs a circuit as it is; the runtime's estimators and Aer's refuse it (a failed run).
+    result = pauli(three_values(lambda backend: BackendEstimatorV2(backend=backend), transpile=False))
+    assert_fair(result, 2.5, {"isa_circuit"})
+    assert "generate_preset_pass_manager" in messages(result)
+
+
+def test_an_unmapped_observable_is_reported_with_the_fix():
     def pauli_expectations(backend, theta):
-        z_basis = state(theta)
-        z_basis.measure_all()
+        circuit = isa(state(theta), backend)
+        observables = [SparsePauliOp(label) for label in ("ZZ", "XX", "IZ")]
+        return client_estimator(backend).run([(circuit, observables)]).result()[0].data.evs.tolist()
+
+    result = pauli(pauli_expectations)
+    assert result.score == 0.0 and "runs" in unmet(result)
+    assert "apply_layout(isa_circuit.layout)" in messages(result)
+
+
+def test_parities_from_backend_run_fail_the_legacy_gates():
+    def pauli_expectations(backend, theta):
+        z_basis = state(theta, measure=True)
         x_basis = state(theta)
         x_basis.h([0, 1])
         x_basis.measure_all()
@@ -105,21 +190,38 @@ def test_parities_from_backend_run_fail_the_gates():
         z0 = sum((-1) ** int(key[-1]) * n for key, n in z_counts.items()) / 2000
         return [zz, xx, z0]
 
-    assert {"pauli_expectations.no_backend_run", "pauli_expectations.uses_v2_estimator"} <= failed_ids(
-        pauli_expectations
-    )
+    result = pauli(pauli_expectations)
+    assert result.score == 0.0
+    assert {"reads_as_v2", "no_backend_run", "uses_v2_estimator"} <= unmet(result)
 
 
-def test_ideal_values_typed_in_fail_provenance():
+def test_ideal_values_returned_fail_provenance_without_an_accusation():
     def pauli_expectations(backend, theta):
-        circuit = isa(state(theta), backend)
-        client_estimator(backend).run([(circuit, mapped(("ZZ", "XX", "IZ"), circuit))]).result()
+        three_values(aer_estimator)(backend, theta)
         return [1.0, float(np.sin(theta)), float(np.cos(theta))]
 
-    assert failed_ids(pauli_expectations) == {"pauli_expectations.provenance"}
+    result = pauli(pauli_expectations)
+    assert_fair(result, 0.0, {"provenance"})
+    assert "replay" in messages(result)
 
 
-def sweep(make_estimator, label="XX", order=lambda thetas: thetas):
+def test_values_returned_in_another_order_are_told_so():
+    def pauli_expectations(backend, theta):
+        return three_values(aer_estimator)(backend, theta)[::-1]
+
+    result = pauli(pauli_expectations)
+    assert_fair(result, 0.0, {"provenance"})
+    assert "in another order" in messages(result)
+
+
+# xx_sweep(backend, thetas): ⟨XX⟩ per angle from one PUB that sweeps them.
+
+
+def sweep(function):
+    return graded(EXERCISE, "xx_sweep", function)
+
+
+def swept(make_estimator, label="XX", order=lambda thetas: thetas):
     def xx_sweep(backend, thetas):
         circuit = isa(state(Parameter("θ")), backend)
         job = make_estimator(backend).run([(circuit, mapped([label], circuit)[0], order(thetas))])
@@ -128,90 +230,106 @@ def sweep(make_estimator, label="XX", order=lambda thetas: thetas):
     return xx_sweep
 
 
-@pytest.mark.parametrize("make_estimator", [client_estimator, deprecated_estimator], ids=["client", "deprecated"])
-def test_sweep_in_one_pub_passes_with_either_estimator(make_estimator):
-    assert failed_ids(sweep(make_estimator)) == set()
+def sweep_runtime_column(backend, thetas):  # the angles as a column of parameter values
+    circuit = isa(state(Parameter("θ")), backend)
+    angles = np.asarray(thetas).reshape(-1, 1)
+    return runtime_estimator(backend).run([(circuit, mapped(["XX"], circuit)[0], angles)]).result()[0].data.evs
 
 
-def test_sweep_with_a_column_of_angles_passes():
+@pytest.mark.parametrize(
+    "answer", [swept(client_estimator), sweep_runtime_column, swept(aer_estimator)], ids=["client", "runtime", "aer"]
+)
+def test_honest_sweeps_get_full_marks(answer):
+    result = sweep(answer)
+    assert (result.score, unmet(result)) == (3.0, set()), messages(result)
+
+
+def test_a_sweep_of_the_wrong_observable_fails_it():
+    result = sweep(swept(aer_estimator, label="ZZ"))
+    assert_fair(result, 0.0, {"right_observable", "provenance"})
+    assert "X⊗X" in messages(result)
+
+
+@pytest.mark.parametrize("order", [lambda t: t[::-1], sorted], ids=["reversed", "sorted"])
+def test_a_sweep_in_another_order_fails_the_states_with_an_order_message(order):
+    result = sweep(swept(aer_estimator, order=order))
+    assert_fair(result, 0.0, {"right_state", "right_observable", "provenance"})
+    assert "another order" in messages(result)
+
+
+def test_one_job_per_angle_loses_only_the_one_pub_credit():
     def xx_sweep(backend, thetas):
-        circuit = isa(state(Parameter("θ")), backend)
-        angles = np.asarray(thetas).reshape(-1, 1)
-        job = client_estimator(backend).run([(circuit, mapped(["XX"], circuit)[0], angles)])
-        return job.result()[0].data.evs.tolist()
-
-    assert failed_ids(xx_sweep) == set()
-
-
-def test_sweep_of_the_wrong_observable_fails_the_exact_check():
-    assert failed_ids(sweep(client_estimator, label="ZZ")) == {"xx_sweep.right_pub"}
-
-
-def test_sweep_in_reversed_order_fails_the_pub_check():
-    assert failed_ids(sweep(client_estimator, order=lambda thetas: thetas[::-1])) == {"xx_sweep.one_pub"}
-
-
-def test_one_job_per_angle_fails_the_one_job_check():
-    def xx_sweep(backend, thetas):
+        estimator = aer_estimator(backend)
         values = []
         for theta in thetas:
             circuit = isa(state(theta), backend)
-            job = client_estimator(backend).run([(circuit, mapped(["XX"], circuit)[0])])
-            values.append(float(job.result()[0].data.evs))
+            values.append(float(estimator.run([(circuit, mapped(["XX"], circuit)[0])]).result()[0].data.evs))
         return values
 
-    assert failed_ids(xx_sweep) == {"xx_sweep.uses_v2_estimator"}
+    result = sweep(xx_sweep)
+    assert_fair(result, 2.5, {"one_pub"})
+    assert "Parameter" in messages(result)
 
 
-def precise(make_estimator, returns_precision=False, set_precision=True):
+# precise_value(backend, theta, precision): [value, standard error] at the precision asked for.
+
+
+def precise(function):
+    return graded(EXERCISE, "precise_value", function)
+
+
+def at_precision(make_estimator, where="run", second="stds"):
     def precise_value(backend, theta, precision):
         circuit = isa(state(theta), backend)
-        options = {"precision": precision} if set_precision else {}
-        job = make_estimator(backend).run([(circuit, mapped(["XX"], circuit)[0])], **options)
+        observable = mapped(["XX"], circuit)[0]
+        estimator = make_estimator(backend)
+        if where == "run":
+            job = estimator.run([(circuit, observable)], precision=precision)
+        elif where == "pub":
+            job = estimator.run([(circuit, observable, None, precision)])
+        elif where == "options":
+            estimator.options.default_precision = precision
+            job = estimator.run([(circuit, observable)])
+        else:
+            job = estimator.run([(circuit, observable)])
         data = job.result()[0].data
-        return [float(data.evs), precision if returns_precision else float(data.stds)]
+        return [float(data.evs), float(data.stds) if second == "stds" else precision]
 
     return precise_value
 
 
-@pytest.mark.parametrize("make_estimator", [client_estimator, deprecated_estimator], ids=["client", "deprecated"])
-def test_precise_value_passes_with_either_estimator(make_estimator):
-    assert failed_ids(precise(make_estimator)) == set()
+@pytest.mark.parametrize(
+    "answer",
+    [
+        at_precision(client_estimator),
+        at_precision(runtime_estimator, where="options"),
+        at_precision(aer_estimator, where="pub"),
+        at_precision(lambda backend: BackendEstimatorV2(backend=backend)),
+    ],
+    ids=["client-run", "runtime-options", "aer-pub", "backend-estimator-run"],
+)
+def test_honest_precise_values_get_full_marks(answer):
+    result = precise(answer)
+    assert (result.score, unmet(result)) == (2.0, set()), messages(result)
 
 
-def test_precision_in_the_pub_or_the_options_counts_too():
-    def precise_value(backend, theta, precision):
-        circuit = isa(state(theta), backend)
-        estimator = client_estimator(backend)
-        estimator.options.default_precision = precision
-        data = estimator.run([(circuit, mapped(["XX"], circuit)[0])]).result()[0].data
-        return [float(data.evs), float(data.stds)]
-
-    assert failed_ids(precise_value) == set()
-
-    def precise_value_in_pub(backend, theta, precision):
-        circuit = isa(state(theta), backend)
-        data = deprecated_estimator(backend).run([(circuit, mapped(["XX"], circuit)[0], None, precision)])
-        data = data.result()[0].data
-        return [float(data.evs), float(data.stds)]
-
-    precise_value_in_pub.__name__ = "precise_value"
-    assert failed_ids(precise_value_in_pub) == set()
+def test_the_default_precision_loses_only_the_precision_credit():
+    result = precise(at_precision(runtime_estimator, where="nowhere"))
+    assert_fair(result, 1.5, {"precision"})
+    assert "0.015625" in messages(result)
 
 
-def test_default_precision_fails_the_precision_check():
-    results = {r.id: r for r in run_checks("estimator-broadcasting", precise(client_estimator, set_precision=False))}
-    assert {i for i, r in results.items() if not r.passed} == {"precise_value.precision"}
-    assert "0.015625" in results["precise_value.precision"].message
+def test_the_precision_returned_as_the_standard_error_fails_provenance_and_says_why():
+    # (Aer's estimator reports the precision asked for as its standard error: there, that answer is right.)
+    result = precise(at_precision(runtime_estimator, second="precision"))
+    assert_fair(result, 0.0, {"provenance"})
+    assert "data.stds" in messages(result)
 
 
-def test_precision_returned_as_the_standard_error_fails_provenance():
-    assert failed_ids(precise(client_estimator, returns_precision=True)) == {"precise_value.provenance"}
-
-
-def test_untouched_stub_fails_with_a_message_not_a_crash():
+def test_an_untouched_stub_fails_with_a_message_not_a_crash():
     def xx_sweep(backend, thetas):
         raise NotImplementedError
 
-    with pytest.raises(AssertionError, match="not written yet"):
-        check("estimator-broadcasting", xx_sweep)
+    result = sweep(xx_sweep)
+    assert result.score == 0.0 and "runs" in unmet(result)
+    assert "not written yet" in messages(result)

@@ -1,38 +1,86 @@
-"""estimator-broadcasting: several observables in one PUB, a parameter sweep in one PUB, and a chosen precision."""
+"""estimator-broadcasting: several observables in one PUB, a parameter sweep in one PUB, and a chosen precision.
+
+Each value a task returns must be the grader's replay of the job that estimated it, and each job's circuits and
+observables are checked exactly, value by value. Broadcasting (one PUB for all the values) is the lesson, so it is
+worth points of its own; values estimated correctly in several PUBs or jobs lose those points only.
+"""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
-import numpy as np
-from qiskit.primitives.containers.estimator_pub import EstimatorPub
+from qiskit import QuantumCircuit
 from qiskit.quantum_info import SparsePauliOp
 from qiskit_ibm_runtime.fake_provider import FakeBelemV2, FakeLimaV2, FakeQuitoV2
 
-from grader.trace import Trace
-from grader.exercises import Case, Context, Exercise, Task
-from grader.judge.api_checks import isa_check, legacy_run_check, one_primitive_call, sweep_values_problem
-from grader.judge.estimator_checks import (
-    TOLERANCE,
-    estimator_task_start,
-    exact_values_check,
-    honest_values_checks,
-    rerun_arrays,
-    result_arrays,
-    returned_floats_check,
-    values_consistency_check,
+from grader.exercises import Case, Exercise, Task
+from grader.judge.common import isa_check
+from grader.judge.estimation import (
+    Wanted,
+    estimator_entries,
+    jobs_on,
+    real_numbers,
+    replayed_values,
+    returned_values_check,
+    values_problem,
+    wanted_check,
 )
-from grader.results import CheckResult
+from grader.judge.evidence import Evidence
+from grader.judge.rubric import Rubric, Verdicts, credit, gate
 
 PAULI_THETAS = (2.3, -0.8)
 """At both angles 1, sin θ and cos θ are at least 0.3 apart, so a swapped or wrong observable shows."""
-PAULI_NAMES = ("⟨ZZ⟩", "⟨XX⟩", "⟨Z on qubit 0⟩")
-SWEEP_THETAS = (-2.4, -0.6, 0.35, 1.9, 2.9)
-"""sin θ runs from -0.68 to 0.95 and is never 1 or cos θ, so a wrong observable or order cannot hide."""
+SWEEP_THETAS = (0.35, -2.4, 2.9, -0.6, 1.9)
+"""Not sorted, and sin θ runs from -0.68 to 0.95, never 1 or cos θ: a wrong observable or order cannot hide."""
 PRECISE_CASES = ((0.9, 0.045), (2.6, 0.03))
 """(θ, precision): neither precision is the default 0.015625, so a precision that was not set shows."""
-XX_FIX = 'Prepare RY(θ) on qubit 0 then CX(0, 1) and measure `SparsePauliOp("XX").apply_layout(isa_circuit.layout)`.'
+DEFAULT_PRECISION = 1 / 64
+"""What the runtime's estimators run at when no precision is given."""
+MOST_JOBS = 8
+"""For a handful of values more jobs than this is no way of writing these tasks: the task fails before any replay."""
+MOST_ENTRIES = 64
+"""Likewise for values: a PUB that broadcasts to more than this is not read value by value."""
+
+
+def entangled(theta: float, rotation: str = "ry", cx: bool = True) -> QuantumCircuit:
+    """RY(θ) on qubit 0, then CX(0, 1); or a classic mistake: RX for RY, or no CX."""
+    circuit = QuantumCircuit(2)
+    if rotation == "rx":
+        circuit.rx(theta, 0)
+    else:
+        circuit.ry(theta, 0)
+    if cx:
+        circuit.cx(0, 1)
+    return circuit
+
+
+def state_name(theta: float | None = None) -> str:
+    """The state in a learner's words."""
+    angle = "θ" if theta is None else f"{theta:g}"
+    return f"RY({angle}) on qubit 0 then CX(0, 1)"
+
+
+def state_hints(theta: float) -> tuple[tuple[str, QuantumCircuit], ...]:
+    """Wrong states students prepare, each with what to change."""
+    return (
+        ("it rotates qubit 0 with RX; use `qc.ry(theta, 0)`", entangled(theta, "rx")),
+        ("the qubits are not entangled: add `qc.cx(0, 1)` after the RY", entangled(theta, cx=False)),
+    )
+
+
+def circuits_of(ev: Evidence) -> list[QuantumCircuit]:
+    """Every circuit the estimator jobs sent."""
+    return [pub.circuit for call in ev.claim.calls_of("estimator") for pub in call.pubs]
+
+
 # Task 1: three observables of one state, one PUB.
+
+PAULI_OBSERVABLES = (("ZZ", "⟨ZZ⟩", "Z⊗Z"), ("XX", "⟨XX⟩", "X⊗X"), ("IZ", "⟨Z on qubit 0⟩", "Z on qubit 0"))
+RIGHT_TO_LEFT = (
+    "Qiskit reads Pauli labels right to left, so the last letter acts on qubit 0: Z on qubit 0 of two qubits is "
+    '`SparsePauliOp("IZ")` ("ZI" is Z on qubit 1)'
+)
 
 
 def pauli_cases() -> list[Case]:
@@ -43,60 +91,50 @@ def pauli_cases() -> list[Case]:
     ]
 
 
-def _z_on_qubit_0_check(pub: EstimatorPub) -> CheckResult | None:
-    """Pass when the third observable is Z on virtual qubit 0 (label "IZ") mapped to the circuit's layout."""
-    layout = pub.circuit.layout
-    if layout is None:
-        return None
-    expected = SparsePauliOp("IZ").apply_layout(layout)
-    sent = SparsePauliOp.from_list(list(pub.observables.ravel().tolist()[2].items()))
-    if sent.num_qubits == expected.num_qubits and sent.equiv(expected, atol=TOLERANCE):
-        return CheckResult("pauli_expectations.z_on_qubit_0", True, "The third observable is Z on qubit 0.")
-    return CheckResult(
-        "pauli_expectations.z_on_qubit_0",
-        False,
-        "The third observable is not Z on qubit 0. Qiskit reads Pauli labels right to left: the last letter acts "
-        'on qubit 0, so Z on qubit 0 of two qubits is `SparsePauliOp("IZ")` ("ZI" is Z on qubit 1).',
-    )
-
-
-def check_pauli_expectations(case: Case, returned: Any, trace: Trace, context: Context) -> list[CheckResult]:
-    """Checks of `pauli_expectations(backend, theta)` for one case."""
+def judge_pauli_expectations(case: Case, ev: Evidence, v: Verdicts) -> None:
+    """Verdicts on `pauli_expectations(backend, theta)` for one case."""
     backend, theta = case.args
-    task = "pauli_expectations"
-    checks, call = estimator_task_start(task, backend, returned, trace, 3, "result[0].data.evs.tolist()")
-    if call is None:
-        return checks
-    if len(call.pubs) != 1 or call.pubs[0].observables.shape != (3,) or call.pubs[0].parameter_values.size > 1:
-        shapes = ", ".join(str(p.observables.shape) for p in call.pubs) or "none"
-        checks.append(
-            CheckResult(
-                f"{task}.one_pub",
-                False,
-                f"The job held {len(call.pubs)} PUB(s) with observables of shape {shapes}. Send one PUB whose "
-                "observables are a list of three: `estimator.run([(isa_circuit, [isa_zz, isa_xx, isa_z0])])`.",
-            )
+    calls = jobs_on(v, ev, "estimator", backend, "uses_v2_estimator", MOST_JOBS)
+    pub = calls[0].pubs[0]
+    v.check(
+        "one_pub",
+        len(calls) == 1 and len(calls[0].pubs) == 1 and pub.observables.size == 3 and pub.parameter_values.size <= 1,
+        "One PUB holds the circuit once and the three observables.",
+        f"Your {len(calls)} job(s) hold {sum(len(c.pubs) for c in calls)} PUB(s). Broadcast instead: one PUB with "
+        "the circuit once and a list of the three observables, `estimator.run([(isa_circuit, [isa_zz, isa_xx, "
+        "isa_z0])])`.",
+    )
+    isa_check(v, "isa_circuit", circuits_of(ev), backend)
+    wanted = [
+        Wanted(
+            name,
+            entangled(theta),
+            state_name(),
+            SparsePauliOp(label),
+            shown,
+            state_hints(theta),
+            ((RIGHT_TO_LEFT, SparsePauliOp("ZI")),) if label == "IZ" else (),
         )
-        return checks
-    pub = call.pubs[0]
-    checks += [
-        CheckResult(f"{task}.one_pub", True, "One PUB with three observables."),
-        isa_check(task, pub.circuit, backend),
-        exact_values_check(
-            f"{task}.right_observables",
-            pub,
-            [1.0, float(np.sin(theta)), float(np.cos(theta))],
-            list(PAULI_NAMES),
-            "Without noise the PUB gives 1, sin θ and cos θ, in that order.",
-            'Prepare RY(θ) on qubit 0 then CX(0, 1), list `SparsePauliOp("ZZ")`, `SparsePauliOp("XX")` and '
-            '`SparsePauliOp("IZ")` in that order, and map each with `.apply_layout(isa_circuit.layout)`.',
-        ),
+        for label, name, shown in PAULI_OBSERVABLES
     ]
-    label_check = _z_on_qubit_0_check(pub)
-    if label_check is not None:
-        checks.append(label_check)
-    fix = "Return `result[0].data.evs.tolist()`, in the order of the observables."
-    return checks + honest_values_checks(task, returned, call, pub, backend, context, list(PAULI_NAMES), fix)
+    entries = wanted_check(
+        v,
+        estimator_entries(calls, MOST_ENTRIES),
+        wanted,
+        ("right_state", "right_observables", "right_observables"),
+        'Send three observables, each its own `SparsePauliOp`: "ZZ", "XX" and "IZ", in that order (a sum of them '
+        "is one observable, and gives one value).",
+    )
+    values = replayed_values(v, ev, calls, backend, "provenance", entries)
+    returned_values_check(
+        v,
+        "provenance",
+        ev.returned,
+        [value for value, _ in values],
+        "[0.91, 0.52, 0.61]",
+        "the observables: ⟨ZZ⟩, ⟨XX⟩, ⟨Z on qubit 0⟩",
+        "Return `result[0].data.evs.tolist()`, in the order of the observables.",
+    )
 
 
 # Task 2: one observable against a sweep of angles, one PUB.
@@ -107,50 +145,52 @@ def sweep_cases() -> list[Case]:
     return [Case(f"FakeLimaV2, {len(SWEEP_THETAS)} angles", (FakeLimaV2(), list(SWEEP_THETAS)))]
 
 
-def _sweep_pub_problem(pub: EstimatorPub, thetas: list[float]) -> str | None:
-    """Why ``pub`` is not `(circuit with one Parameter, one observable, thetas)`, or None when it is."""
-    if pub.observables.size != 1:
-        return f"it has {pub.observables.size} observables, not one"
-    return sweep_values_problem(pub, thetas)
-
-
-def check_xx_sweep(case: Case, returned: Any, trace: Trace, context: Context) -> list[CheckResult]:
-    """Checks of `xx_sweep(backend, thetas)`."""
+def judge_xx_sweep(case: Case, ev: Evidence, v: Verdicts) -> None:
+    """Verdicts on `xx_sweep(backend, thetas)` for one case."""
     backend, thetas = case.args
-    task = "xx_sweep"
-    checks, call = estimator_task_start(task, backend, returned, trace, len(thetas), "result[0].data.evs.tolist()")
-    if call is None:
-        return checks
-    problem = (
-        f"the job holds {len(call.pubs)} PUBs" if len(call.pubs) != 1 else _sweep_pub_problem(call.pubs[0], thetas)
+    calls = jobs_on(v, ev, "estimator", backend, "uses_v2_estimator", max(MOST_JOBS, len(thetas)))
+    pub = calls[0].pubs[0]
+    v.check(
+        "one_pub",
+        len(calls) == 1
+        and len(calls[0].pubs) == 1
+        and pub.circuit.num_parameters == 1
+        and pub.observables.size == 1
+        and pub.parameter_values.size == len(thetas),
+        f"One PUB sweeps one `Parameter` over all {len(thetas)} angles, with one observable.",
+        f"Your {len(calls)} job(s) hold {sum(len(c.pubs) for c in calls)} PUB(s). Let the estimator sweep the "
+        "angles: build the circuit once with `theta = Parameter('θ')` and send one PUB, "
+        "`estimator.run([(isa_circuit, isa_xx, thetas)])`.",
     )
-    if problem:
-        checks.append(
-            CheckResult(
-                f"{task}.one_pub",
-                False,
-                f"The PUB should be `(isa_circuit, isa_observable, thetas)`, but {problem}. Build the circuit with "
-                "`theta = Parameter('θ')` and let the estimator sweep the angles.",
-            )
+    isa_check(v, "isa_circuit", circuits_of(ev), backend)
+    wanted = [
+        Wanted(
+            f"⟨XX⟩ at θ = {theta:g}",
+            entangled(theta),
+            state_name(theta),
+            SparsePauliOp("XX"),
+            "X⊗X",
+            state_hints(theta),
         )
-        return checks
-    pub = call.pubs[0]
-    checks += [
-        CheckResult(f"{task}.one_pub", True, f"One PUB sweeps all {len(thetas)} angles in order."),
-        isa_check(task, pub.circuit, backend),
+        for theta in thetas
     ]
-    names = [f"⟨XX⟩ at θ = {theta}" for theta in thetas]
-    checks.append(
-        exact_values_check(
-            f"{task}.right_pub",
-            pub,
-            [float(np.sin(theta)) for theta in thetas],
-            names,
-            "Without noise the PUB gives sin θ at every angle.",
-            XX_FIX,
-        )
+    entries = wanted_check(
+        v,
+        estimator_entries(calls, MOST_ENTRIES),
+        wanted,
+        ("right_state", "right_observable", "right_state"),
+        "Sweep all the angles of `thetas`, in their order, with one observable: `(isa_circuit, isa_xx, thetas)`.",
     )
-    return checks + honest_values_checks(task, returned, call, pub, backend, context, names)
+    values = replayed_values(v, ev, calls, backend, "provenance", entries)
+    returned_values_check(
+        v,
+        "provenance",
+        ev.returned,
+        [value for value, _ in values],
+        "[-0.6, 0.3, …]",
+        "`thetas`",
+        "Return `result[0].data.evs.tolist()`, one value per angle.",
+    )
 
 
 # Task 3: one value at a chosen precision, with its standard error.
@@ -164,79 +204,131 @@ def precise_cases() -> list[Case]:
     ]
 
 
-def check_precise_value(case: Case, returned: Any, trace: Trace, context: Context) -> list[CheckResult]:
-    """Checks of `precise_value(backend, theta, precision)` for one case."""
-    backend, theta, precision = case.args
-    task = "precise_value"
-    checks = [
-        returned_floats_check(f"{task}.returns_pair", returned, 2, "[float(data.evs), float(data.stds)]"),
-        legacy_run_check(task, trace, "estimator"),
-    ]
-    estimator_check, call = one_primitive_call(task, trace, backend, "estimator")
-    checks.append(estimator_check)
-    if call is None:
-        return checks
-    if len(call.pubs) != 1 or call.pubs[0].observables.size != 1 or call.pubs[0].parameter_values.size > 1:
-        checks.append(
-            CheckResult(
-                f"{task}.one_pub",
-                False,
-                "Run one PUB holding one circuit and one observable: "
-                "`estimator.run([(isa_circuit, isa_observable)], precision=precision)`.",
-            )
-        )
-        return checks
-    pub = call.pubs[0]
-    checks.append(isa_check(task, pub.circuit, backend))
-    sent = pub.precision
-    used = "the estimator's default precision" if sent is None else f"precision {sent}"
-    checks.append(
-        CheckResult(f"{task}.precision", True, f"The PUB ran at precision {precision}.")
-        if sent is not None and abs(sent - precision) < 1e-12
-        else CheckResult(
-            f"{task}.precision",
-            False,
-            f"The PUB ran at {used}, not at the {precision} asked for. Pass the function's argument: "
-            "`estimator.run([pub], precision=precision)`.",
-        )
-    )
-    checks.append(
-        exact_values_check(
-            f"{task}.right_pub", pub, [float(np.sin(theta))], ["⟨XX⟩"], "Without noise the PUB gives sin θ.", XX_FIX
-        )
-    )
-    pairs = [([v[0]], [s[0]]) for v, s in result_arrays(call) if len(v) == 1]
-    student = next(((v, s) for v, s in pairs if returned == [v[0], s[0]]), None)
-    if student is None:
-        checks.append(
-            CheckResult(
-                f"{task}.provenance",
-                False,
-                "The value and standard error returned are not the estimator's own. Return "
-                "`[float(data.evs), float(data.stds)]` from `result[0].data` (the standard error is `stds`, "
-                "not the precision you asked for).",
-            )
-        )
-        return checks
-    checks.append(CheckResult(f"{task}.provenance", True, "The value and standard error are the estimator's own."))
-    trusted = rerun_arrays(call, pub, backend, context.seed)
-    checks.append(
-        values_consistency_check(f"{task}.honest_value", student, trusted, ["⟨XX⟩"], context.alpha, call.primitive)
-    )
-    return checks
+def precision_of(call: Any, pub: Any) -> float | None:
+    """The precision a PUB ran at: its own, the one given to `run`, or the estimator's `default_precision`."""
+    if pub.precision is not None:
+        return float(pub.precision)
+    option = (call.options or {}).get("default_precision")
+    return float(option) if isinstance(option, (int, float)) and not isinstance(option, bool) else None
 
+
+def judge_precise_value(case: Case, ev: Evidence, v: Verdicts) -> None:
+    """Verdicts on `precise_value(backend, theta, precision)` for one case."""
+    backend, theta, precision = case.args
+    calls = jobs_on(v, ev, "estimator", backend, "uses_v2_estimator", 1)
+    call = calls[0]
+    pub = call.pubs[0]
+    v.check(
+        "one_pub",
+        len(call.pubs) == 1 and pub.observables.size == 1 and pub.parameter_values.size <= 1,
+        "One PUB with one circuit and one observable.",
+        f"The job holds {len(call.pubs)} PUB(s) and {sum(math.prod(p.shape) for p in call.pubs)} value(s). Run one: "
+        "`estimator.run([(isa_circuit, isa_xx)], precision=precision)`.",
+    )
+    isa_check(v, "isa_circuit", circuits_of(ev), backend)
+    used = precision_of(call, pub)
+    shown = f"the estimator's default precision ({DEFAULT_PRECISION:g})" if used is None else f"precision {used:g}"
+    v.check(
+        "precision",
+        used is not None and abs(used - precision) < 1e-12,
+        f"The PUB ran at precision {precision:g}.",
+        f"The PUB ran at {shown}, not at the {precision:g} asked for. Pass the function's argument: "
+        "`estimator.run([pub], precision=precision)`.",
+    )
+    entries = wanted_check(
+        v,
+        estimator_entries(calls, MOST_ENTRIES),
+        [Wanted("⟨XX⟩", entangled(theta), state_name(), SparsePauliOp("XX"), "X⊗X", state_hints(theta))],
+        ("right_state", "right_observable", "right_observable"),
+        "Estimate one value, ⟨XX⟩: `estimator.run([(isa_circuit, isa_xx)], precision=precision)`.",
+    )
+    (value, std), *_ = replayed_values(v, ev, calls, backend, "provenance", entries)
+    fix = "Return `[float(data.evs), float(data.stds)]` with `data = result[0].data`."
+    numbers = real_numbers(ev.returned, 2)
+    if numbers is None:
+        v.fail("provenance", f"Expected a list of 2 floats, the value and its standard error; got {ev.returned!r:.80}.")
+    problem = values_problem(numbers, [value, std], "value, then standard error")
+    if problem and values_problem(numbers[:1], [value], "") is None and abs(numbers[1] - precision) < 1e-12:
+        problem = "The value is right, but the second number is the precision you asked for, not the standard error."
+        fix = "The standard error the estimator reports is `result[0].data.stds`: return `float(data.stds)`."
+    v.require(
+        "provenance",
+        problem is None,
+        "The value and its standard error are the grader's replay of your job.",
+        f"{problem} {fix}",
+    )
+
+
+def ry_cx_rubric(*own: Any, one_job: bool = False) -> Rubric:
+    """A rubric that starts with the estimator gate; the task's other requirements follow."""
+    jobs = (
+        "Exactly one job of a V2 estimator runs, on the backend given."
+        if one_job
+        else "Its values come from V2 estimator jobs on the backend given (one job is best, see `one_pub`)."
+    )
+    return Rubric((gate("uses_v2_estimator", jobs), *own))
+
+
+STATE = "The circuit prepares RY(θ) on qubit 0 then CX(0, 1), without measurements, up to the layout."
 
 EXERCISE = Exercise(
     id="estimator-broadcasting",
     tasks=(
         Task(
             "pauli_expectations",
-            3.0,
+            "pauli_expectations(backend, theta)",
+            ry_cx_rubric(
+                gate("right_state", STATE, "0.75"),
+                gate(
+                    "right_observables",
+                    "The observables are ZZ, XX and Z on qubit 0, in that order, each mapped to the layout.",
+                    "0.75",
+                ),
+                gate(
+                    "provenance", "The three values returned are the grader's replay of the job (to 6 decimals).", "0.5"
+                ),
+                credit("one_pub", "One PUB holds the circuit once and the three observables (broadcasting).", "0.5"),
+                credit("isa_circuit", "The circuit sent is ISA: transpiled for the backend.", "0.5"),
+            ),
+            judge_pauli_expectations,
             pauli_cases,
-            check_pauli_expectations,
-            statistical_tests=len(PAULI_NAMES) * len(PAULI_THETAS),
         ),
-        Task("xx_sweep", 3.0, sweep_cases, check_xx_sweep, statistical_tests=len(SWEEP_THETAS)),
-        Task("precise_value", 2.0, precise_cases, check_precise_value, statistical_tests=len(PRECISE_CASES)),
+        Task(
+            "xx_sweep",
+            "xx_sweep(backend, thetas)",
+            ry_cx_rubric(
+                gate(
+                    "right_state",
+                    "For every θ of `thetas`, in order, the circuit prepares RY(θ) on qubit 0 then CX(0, 1), "
+                    "without measurements.",
+                    "0.75",
+                ),
+                gate("right_observable", "The observable is X⊗X, mapped to the circuit's layout.", "0.75"),
+                gate("provenance", "The values returned, angle by angle, are the grader's replay of the job.", "0.5"),
+                credit("one_pub", "One PUB sweeps a single `Parameter` over all the angles.", "0.5"),
+                credit("isa_circuit", "The circuit sent is ISA: transpiled for the backend.", "0.5"),
+            ),
+            judge_xx_sweep,
+            sweep_cases,
+        ),
+        Task(
+            "precise_value",
+            "precise_value(backend, theta, precision)",
+            ry_cx_rubric(
+                gate("right_state", STATE, "0.25"),
+                gate("right_observable", "The observable is X⊗X, mapped to the circuit's layout.", "0.25"),
+                gate(
+                    "provenance",
+                    "The value and standard error returned are the grader's replay of the job (to 6 decimals).",
+                    "0.5",
+                ),
+                credit("precision", "The job runs at the `precision` asked for.", "0.5"),
+                credit("one_pub", "The job holds one PUB with one circuit and one observable.", "0.25"),
+                credit("isa_circuit", "The circuit sent is ISA: transpiled for the backend.", "0.25"),
+                one_job=True,
+            ),
+            judge_precise_value,
+            precise_cases,
+        ),
     ),
 )
