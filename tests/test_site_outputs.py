@@ -49,7 +49,8 @@ def test_shown_tracebacks_are_short_and_keep_what_a_learner_needs(html: Path) ->
     for page, text in tracebacks:
         assert re.search(r"^\w[\w.]*(Error|Exception|Warning|Exit|Interrupt|Iteration)\b", text, re.M), page
         if "Cell In[" in text:
-            assert re.search(r"^-+> +\d+ ", text, re.M), f"{page}: the failing line of the cell"
+            failing_line = re.search(r"^-+> +\d+ ", text, re.M) or re.search(r"^\s*\^+\s*$", text, re.M)
+            assert failing_line, f"{page}: the failing line of the cell (an arrow, or a SyntaxError's caret)"
 
 
 def test_traceback_pages_still_explain_the_folded_frames(html: Path) -> None:
@@ -91,6 +92,24 @@ def test_a_real_traceback_is_cut_to_the_cell_the_raise_and_the_error(real_traceb
     assert len(raising) == 1 and raising[0].startswith("File qiskit/primitives/"), raising
     assert lines[-1].startswith("ValueError: ") and lines[-1] == real_traceback.strip().splitlines()[-1]
     assert not BUILD_PATHS.search(short) and len(lines) < len(real_traceback.splitlines()) / 2
+
+
+def test_a_syntax_error_keeps_the_cell_and_the_caret() -> None:
+    shown = (
+        "Traceback (most recent call last):\n\n"
+        "  File ~/.venv/lib/python3.11/site-packages/IPython/core/interactiveshell.py:3823 in run_code\n"
+        "    exec(code_obj, self.user_global_ns, self.user_ns)\n\n"
+        "  Cell In[25], line 2\n"
+        '    compile(example, "<official example>", "exec")\n\n'
+        "  File <official example>:1\n"
+        '    print(f"{job.status() == "RUNNING"}")\n'
+        "                             ^\n"
+        "SyntaxError: f-string: expecting '}'\n"
+    )
+    short = shorten_traceback(shorten_paths(shown, machine_prefixes(str(ROOT))))
+    assert "interactiveshell" not in short and "[... 1 frame inside IPython, hidden ...]" in short
+    assert "  Cell In[25], line 2" in short and "  File <official example>:1" in short
+    assert short.rstrip().endswith("^\nSyntaxError: f-string: expecting '}'")
 
 
 def test_paths_outside_tracebacks_are_cut_too() -> None:

@@ -26,7 +26,7 @@ from sphinx.application import Sphinx
 from sphinx.transforms import SphinxTransform
 
 KEPT_SOURCE_LINES = 2  # of the raising frame, before its failing line
-FRAME_START = re.compile(r"^(Cell In\[\d+\]|File |Input In \[\d+\])")
+FRAME_START = re.compile(r"^ {0,2}(Cell In\[\d+\]|File |Input In \[\d+\])")  # indented in a SyntaxError's
 HEADER_RULE = re.compile(r"^-{20,}$")
 ARROW = re.compile(r"^\s*-*> ")
 PACKAGE_PATH = re.compile(r"""(?:~|/)[^\s:'"(),]*?/(?:site|dist)-packages/""")
@@ -52,7 +52,7 @@ def shorten_paths(text: str, prefixes: list[str]) -> str:
 
 def frame_package(frame: list[str]) -> str:
     """The top-level package of a library frame (`File qiskit/primitives/x.py:12, in f` → `qiskit`)."""
-    found = re.match(r"File ([^/:\s]+)", frame[0])
+    found = re.match(r"File ([^/:\s]+)", frame[0].lstrip())
     return found[1].removesuffix(".py") if found else "the library"
 
 
@@ -83,13 +83,14 @@ def shorten_traceback(text: str) -> str:
     hidden: list[list[str]] = []
     for number, (kind, lines) in enumerate(blocks):
         last_frame = kind == "frame" and (number + 1 == len(blocks) or blocks[number + 1][0] != "frame")
-        if kind == "frame" and not lines[0].startswith(("Cell In", "Input In")) and not last_frame:
+        reader = lines[0].lstrip().startswith(("Cell In", "Input In"))
+        if kind == "frame" and not reader and not last_frame:
             hidden.append(lines)
             continue
         if hidden:
             shown.append(("fold", fold(hidden)))
             hidden = []
-        shown.append((kind, cut_frame(lines) if last_frame and not lines[0].startswith("Cell In") else lines))
+        shown.append((kind, cut_frame(lines) if last_frame and not reader else lines))
     out = ""
     for number, (_kind, lines) in enumerate(shown):
         out += ("\n" if number and shown[number - 1][0] == "header" else "\n\n" if number else "") + "\n".join(lines)
@@ -128,4 +129,5 @@ class ShortOutputs(SphinxTransform):
 def setup(app: Sphinx) -> dict[str, Any]:
     """Register the transform."""
     app.add_transform(ShortOutputs)
-    return {"parallel_read_safe": True, "parallel_write_safe": True}
+    # Part of the pickled environment's identity: bump it when the rewriting changes, so every page is read again.
+    return {"env_version": 2, "parallel_read_safe": True, "parallel_write_safe": True}
