@@ -1,32 +1,46 @@
-"""v1-to-v2: rebuild what V1 `quasi_dists` and `values` returned from one V2 sampler PUB and one V2 estimator PUB."""
+"""v1-to-v2: rebuild what V1 `quasi_dists` and `values` returned from one V2 sampler PUB and one V2 estimator PUB.
+
+V1's Sampler returned a probability dict per circuit keyed by the outcome as an int; V1's Estimator returned one
+value per (circuit, observable) pair. The tasks rebuild both from V2 results: the probabilities must be the
+replayed counts divided by the shots, keyed by int, and the values the replayed expectation values. One PUB is the
+lesson (V1's repeated circuits become a sweep or a list of observables), so it earns points of its own.
+"""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
-from qiskit.primitives.containers.sampler_pub import SamplerPub
+from qiskit import QuantumCircuit
+from qiskit.quantum_info import SparsePauliOp
 from qiskit_ibm_runtime.fake_provider import FakeBelemV2, FakeQuitoV2
 
-from grader.trace import CallRecord, Trace
-from grader.exercises import Case, Context, Exercise, Task
-from grader.judge.api_checks import isa_check, legacy_run_check, one_primitive_call, sweep_values_problem
-from grader.judge.estimator_checks import (
-    TOLERANCE,
-    estimator_task_start,
-    exact_values_check,
-    honest_values_checks,
+from grader.exercises import Case, Exercise, Task
+from grader.judge.common import isa_check, replayed, shots_check
+from grader.judge.estimation import (
+    Wanted,
+    close,
+    estimator_entries,
+    jobs_on,
+    real_number,
+    replayed_values,
+    returned_values_check,
+    wanted_check,
 )
-from grader.judge.ideal import ideal_distribution
-from grader.judge.sampler_checks import consistency_check, register_clbits, rerun_counts, shots_check
-from grader.results import CheckResult
+from grader.judge.evidence import Evidence
+from grader.judge.rubric import Rubric, Verdicts, credit, gate
+from grader.judge.sampling import entries, measured_state_problem, ran_shots, readings
 
 QUASI_THETAS = (0.6, 1.5, 2.3, 2.95)
 """P(1) = sin²(θ/2) is 0.09, 0.47, 0.83 and 0.99: a wrong gate, angle or order cannot hide."""
 QUASI_SHOTS = 733
 VALUES_THETA = -1.2
 """⟨ZZ⟩ = 1 and ⟨XX⟩ = sin θ = -0.93 are far apart, so a swapped or wrong observable shows."""
-VALUES_NAMES = ("⟨ZZ⟩", "⟨XX⟩")
+MOST_JOBS = 8
+"""For a handful of angles more jobs than this is no way of writing these tasks: the task fails before any replay."""
+MOST_ENTRIES = 64
+"""Likewise for sweep points and values."""
 
 
 # Task 1: V1 `quasi_dists` from one V2 sampler PUB.
@@ -42,129 +56,138 @@ def quasi_cases() -> list[Case]:
     ]
 
 
-def _dists_check(returned: Any, count: int) -> CheckResult:
-    """Pass when ``returned`` is ``count`` probability dicts over the one-bit outcomes 0 and 1."""
-    check_id = "quasi_dists.returns_dists"
-    if not isinstance(returned, list) or len(returned) != count or not all(isinstance(d, dict) for d in returned):
-        return CheckResult(check_id, False, f"Expected a list of {count} dicts, one per angle; got {returned!r:.80}.")
-    for dist in returned:
-        # The return value crosses to the grader as JSON, so the int keys 0 and 1 arrive as the strings "0" and
-        # "1". Accept those; for one bit they are also what bitstring keys look like, which cannot be told apart.
-        if not set(dist) <= {"0", "1"}:
-            return CheckResult(check_id, False, f"Keys should be the outcomes 0 and 1 as ints; found {sorted(dist)}.")
-        values = list(dist.values())
-        if not all(isinstance(p, (int, float)) and not isinstance(p, bool) and 0 <= p <= 1 for p in values):
-            return CheckResult(
-                check_id, False, f"Values should be probabilities between 0 and 1 (counts / shots); found {dist}."
-            )
-        if abs(sum(values) - 1) > 1e-9:
-            return CheckResult(check_id, False, f"The probabilities {dist} add up to {sum(values)}, not to 1.")
-    return CheckResult(check_id, True, f"{count} dicts of probabilities keyed by outcome.")
+def ry(theta: float) -> QuantumCircuit:
+    """RY(θ) on one qubit."""
+    circuit = QuantumCircuit(1)
+    circuit.ry(theta, 0)
+    return circuit
 
 
-def _dist_matches(dist: dict[str, float], counts: dict[str, int], shots: int) -> bool:
-    """True when probability × shots is exactly the count of every outcome (bitstring keys read as ints)."""
-    by_int = {str(int(bits, 2)): n for bits, n in counts.items()}
-    return all(abs(dist.get(k, 0.0) * shots - by_int.get(k, 0)) < 1e-6 for k in set(dist) | set(by_int))
-
-
-def _source_register(
-    call: CallRecord, returned: list[dict[str, float]], shots: int
-) -> tuple[str, list[dict[str, int]]] | None:
-    """The register (and its counts per sweep index) whose counts / ``shots`` are every returned dict, in order."""
-    for result in call.results:
-        for name, counts in result[0].get("registers", {}).items():
-            if len(counts) == len(returned) and all(
-                _dist_matches(d, c, shots) for d, c in zip(returned, counts, strict=True)
-            ):
-                return name, counts
+def outcome(key: Any) -> int | None:
+    """A returned key as the outcome it names: an int as it is, a bitstring such as '1' read in base 2."""
+    if isinstance(key, (int, np.integer)) and not isinstance(key, (bool, np.bool_)):
+        return int(key)
+    if isinstance(key, str) and key and set(key) <= {"0", "1"}:
+        return int(key, 2)
     return None
 
 
-def _ry_check(pub: SamplerPub, register: str, thetas: list[float]) -> CheckResult:
-    """Pass when, without noise, the register reads 1 with probability sin²(θ/2) at every angle."""
-    wrong = []
-    for theta, row in zip(thetas, pub.parameter_values.as_array(pub.circuit.parameters), strict=True):
-        bound = pub.circuit.assign_parameters(row)
-        try:
-            p_one = ideal_distribution(bound, register_clbits(bound, register)).get("1", 0.0)
-        except ValueError as error:
-            wrong.append(f"register `{register}` cannot be read: {error}")
-            break
-        if abs(p_one - np.sin(theta / 2) ** 2) > TOLERANCE:
-            wrong.append(f"θ={theta}: P(1)={p_one:.3f}, expected {np.sin(theta / 2) ** 2:.3f}")
-    if not wrong:
-        return CheckResult("quasi_dists.ry_circuit", True, "The circuit is RY(θ) then a measurement.")
-    return CheckResult(
-        "quasi_dists.ry_circuit",
-        False,
-        "Without noise your circuit gives " + "; ".join(wrong) + ". Use `qc.ry(theta, 0)` with "
-        "`theta = Parameter('θ')`, then `qc.measure_all()`.",
-    )
+def as_distribution(value: Any) -> dict[int, float] | None:
+    """A returned dict as {outcome: probability}, zeros left out; None if it is not such a dict."""
+    if not isinstance(value, dict):
+        return None
+    found: dict[int, float] = {}
+    for key, probability in value.items():
+        number, p = outcome(key), real_number(probability)
+        if number is None or p is None or number in found:
+            return None
+        if p != 0:
+            found[number] = p
+    return found
 
 
-def check_quasi_dists(case: Case, returned: Any, trace: Trace, context: Context) -> list[CheckResult]:
-    """Checks of `quasi_dists(backend, thetas, shots)`."""
+def same_distribution(returned: dict[int, float], expected: dict[int, float]) -> bool:
+    """Equal probabilities for every outcome, up to rounding to 6 decimals."""
+    return all(close(returned.get(k, 0.0), expected.get(k, 0.0)) for k in set(returned) | set(expected))
+
+
+def replay_distributions(result: Any, entry: Any) -> list[dict[int, float]]:
+    """The probability dicts honest code reads off one replayed sweep point: counts / shots, keyed by int."""
+    shots = ran_shots(result)
+    return [
+        {int(key, 2): n / shots for key, n in counts.items() if n}
+        for _, counts in readings(result, entry.index, entry.circuit)
+    ]
+
+
+def distribution_problem(returned: Any, expected: list[dict[int, float]], shots: int, asked: int) -> str:
+    """Why one returned dict is not the replay's probabilities, in a learner's words."""
+    dist = as_distribution(returned)
+    if dist is None:
+        return f"expected a dict such as {{0: 0.91, 1: 0.09}} (outcome: probability); got {returned!r:.80}"
+    if all(float(p).is_integer() and p >= 1 for p in dist.values()):
+        return "these are counts, not probabilities: divide each count by the shots"
+    total = sum(dist.values())
+    if abs(total - 1) > 1e-6:
+        divided = f" (the job ran {shots} shots, not {asked})" if shots != asked else ""
+        return f"the probabilities add up to {total:.4g}, not 1: divide each count by the shots the job ran{divided}"
+    if any(all(abs(dist.get(k, 0) - e.get(k, 0)) <= 0.005 + 1e-12 for k in set(dist) | set(e)) for e in expected):
+        return "they are the replay's probabilities rounded to fewer than 6 decimals: return them unrounded"
+    return "they are not the replay's counts divided by the shots"
+
+
+def judge_quasi_dists(case: Case, ev: Evidence, v: Verdicts) -> None:
+    """Verdicts on `quasi_dists(backend, thetas, shots)` for one case."""
     backend, thetas, shots = case.args
-    task = "quasi_dists"
-    shape_check = _dists_check(returned, len(thetas))
-    checks = [shape_check, legacy_run_check(task, trace, "sampler")]
-    sampler_check, call = one_primitive_call(task, trace, backend, "sampler")
-    checks.append(sampler_check)
-    if call is None:
-        return checks
-    problem = (
-        f"the job holds {len(call.pubs)} PUBs" if len(call.pubs) != 1 else sweep_values_problem(call.pubs[0], thetas)
+    calls = jobs_on(v, ev, "sampler", backend, "uses_v2_sampler", max(MOST_JOBS, len(thetas)))
+    size = sum(math.prod(pub.shape) if pub.shape else 1 for call in calls for pub in call.pubs)
+    if size > MOST_ENTRIES:
+        v.fail("ry_circuit", f"Your job(s) sample {size} circuits; this task asks for {len(thetas)}, one per angle.")
+    points = [(job, entry) for job, call in enumerate(calls) for entry in entries(call)]
+    pubs = [pub for call in calls for pub in call.pubs]
+    v.check(
+        "one_pub",
+        len(calls) == 1 and len(pubs) == 1 and pubs[0].circuit.num_parameters == 1 and len(points) == len(thetas),
+        f"One PUB sweeps one `Parameter` over all {len(thetas)} angles.",
+        f"Your {len(calls)} job(s) hold {len(pubs)} PUB(s). V1's `run([qc] * n, [[t] for t in thetas])` becomes "
+        "one PUB in V2: `sampler.run([(isa_circuit, thetas)], shots=shots)`, with `theta = Parameter('θ')`.",
     )
-    if problem:
-        checks.append(
-            CheckResult(
-                f"{task}.one_pub",
-                False,
-                f"V1's `run([qc] * n, [[t] for t in thetas])` becomes one PUB, `(isa_circuit, thetas)`, but {problem}.",
-            )
+    isa_check(v, "isa_circuit", [pub.circuit for pub in pubs], backend)
+    returned = ev.returned
+    if isinstance(returned, list) and all(isinstance(d, dict) for d in returned) and returned:
+        keys = [key for dist in returned for key in dist]
+        text = next((key for key in keys if not isinstance(key, (int, np.integer)) or isinstance(key, bool)), None)
+        v.check(
+            "int_keys",
+            text is None,
+            "Every dict is keyed by the outcome as an int, as V1's `quasi_dists` were.",
+            f"The dicts are keyed by {text!r:.20} ({type(text).__name__}); V1's `quasi_dists` were keyed by the "
+            "outcome as an int (0, 1): use `bits.get_int_counts()`, or `int(key, 2)` on `get_counts()`'s keys.",
         )
-        return checks
-    pub = call.pubs[0]
-    checks += [
-        CheckResult(f"{task}.one_pub", True, f"One PUB sweeps all {len(thetas)} angles in order."),
-        shots_check(task, pub, shots),
-        isa_check(task, pub.circuit, backend),
-    ]
-    source = _source_register(call, returned, pub.shots) if shape_check.passed else None
-    if source is None:
-        checks.append(
-            CheckResult(
-                f"{task}.provenance",
-                False,
-                "Each probability times the shots should be exactly a count of the sampler's result at the same "
-                "sweep index. Build `{int(bits, 2): n / shots for bits, n in bit_array[i].get_counts().items()}` "
-                "for each `i`, without rounding or typing numbers.",
-            )
+    if len(points) != len(thetas):
+        v.fail(
+            "ry_circuit",
+            f"Your job(s) sample {len(points)} circuit(s); this task asks for {len(thetas)}, one per angle of "
+            "`thetas`, in order.",
         )
-        return checks
-    register, student = source
-    checks += [
-        CheckResult(f"{task}.provenance", True, f"The probabilities are the sampler's counts (register `{register}`)."),
-        _ry_check(pub, register, thetas),
-    ]
-    trusted = rerun_counts(call, pub, backend, register, context.seed)
-    failed = [
-        theta
-        for index, (theta, counts) in enumerate(zip(thetas, student, strict=True))
-        if not consistency_check("", counts, trusted.get_counts(index), context.alpha).passed
-    ]
-    checks.append(
-        CheckResult(
-            f"{task}.honest_counts",
-            not failed,
-            f"All {len(thetas)} angles are consistent with a trusted re-run."
-            if not failed
-            else f"The distributions at θ = {failed} are very unlikely for this circuit on this backend. Return the "
-            "probabilities of the job you ran, in the order of `thetas`.",
+    for theta, (_, entry) in zip(thetas, points, strict=True):
+        problem = measured_state_problem(entry.circuit, ry(theta))
+        if problem is None:
+            continue
+        other = next((t for t in thetas if measured_state_problem(entry.circuit, ry(t)) is None), None)
+        fix = "Use `qc.ry(theta, 0)` with `theta = Parameter('θ')`, then `qc.measure_all()`."
+        if other is not None:
+            problem = f"it prepares RY({other:g}), the state of another angle"
+            fix = "Sweep the angles in the order of `thetas`, as given (not sorted or reversed)."
+        v.fail(
+            "ry_circuit", f"At θ = {theta:g} the circuit does not prepare RY(θ)|0⟩ then measure it: {problem}. {fix}"
         )
-    )
-    return checks
+    v.met("ry_circuit", f"Every angle's circuit is RY(θ) then a measurement ({len(thetas)} angles).")
+    results = {job: replayed(v, ev, calls[job], backend, "provenance") for job in sorted({j for j, _ in points})}
+    ran = [ran_shots(results[job][entry.pub]) for job, entry in points]
+    shots_check(v, "exact_shots", min(ran), shots)
+    if not isinstance(returned, list) or len(returned) != len(thetas):
+        v.fail(
+            "provenance",
+            f"Expected a list of {len(thetas)} dicts, one per angle in the order of `thetas`; got {returned!r:.80}.",
+        )
+    for k, ((job, entry), dist) in enumerate(zip(points, returned, strict=True)):
+        expected = replay_distributions(results[job][entry.pub], entry)
+        found = as_distribution(dist)
+        if found is not None and any(same_distribution(found, e) for e in expected):
+            continue
+        others = [replay_distributions(results[j][e.pub], e) for i, (j, e) in enumerate(points) if i != k]
+        if found is not None and any(same_distribution(found, e) for group in others for e in group):
+            problem = "it is the probability dict of another angle: return them in the order of `thetas`"
+        else:
+            problem = distribution_problem(dist, expected, ran[k], shots)
+        v.fail(
+            "provenance",
+            f"Item {k} (θ = {thetas[k]:g}): {problem}. Build "
+            "`{outcome: n / shots for outcome, n in bits[i].get_int_counts().items()}` for each `i`, from the "
+            "sampler's own result.",
+        )
+    v.met("provenance", "Every dict is the replay's counts divided by the shots, angle by angle.")
 
 
 # Task 2: V1 `values` from one V2 estimator PUB.
@@ -175,45 +198,103 @@ def values_cases() -> list[Case]:
     return [Case(f"FakeQuitoV2, θ = {VALUES_THETA}", (FakeQuitoV2(), VALUES_THETA))]
 
 
-def check_v1_values(case: Case, returned: Any, trace: Trace, context: Context) -> list[CheckResult]:
-    """Checks of `v1_values(backend, theta)`."""
+def entangled(theta: float, cx: bool = True) -> QuantumCircuit:
+    """RY(θ) on qubit 0, then CX(0, 1) (or, the classic mistake, without it)."""
+    circuit = QuantumCircuit(2)
+    circuit.ry(theta, 0)
+    if cx:
+        circuit.cx(0, 1)
+    return circuit
+
+
+def judge_v1_values(case: Case, ev: Evidence, v: Verdicts) -> None:
+    """Verdicts on `v1_values(backend, theta)` for one case."""
     backend, theta = case.args
-    task = "v1_values"
-    checks, call = estimator_task_start(task, backend, returned, trace, 2, "result[0].data.evs.tolist()")
-    if call is None:
-        return checks
-    if len(call.pubs) != 1 or call.pubs[0].observables.shape != (2,) or call.pubs[0].parameter_values.size > 1:
-        checks.append(
-            CheckResult(
-                f"{task}.one_pub",
-                False,
-                f"The job held {len(call.pubs)} PUB(s). V1's `run([qc, qc], [zz, xx])` repeated the circuit; in V2 "
-                "the circuit appears once, with a list of observables: `estimator.run([(isa_circuit, [isa_zz, "
-                "isa_xx])])`.",
-            )
-        )
-        return checks
-    pub = call.pubs[0]
-    checks += [
-        CheckResult(f"{task}.one_pub", True, "One PUB with the circuit once and two observables."),
-        isa_check(task, pub.circuit, backend),
-        exact_values_check(
-            f"{task}.right_observables",
-            pub,
-            [1.0, float(np.sin(theta))],
-            list(VALUES_NAMES),
-            "Without noise the PUB gives ⟨ZZ⟩ = 1 and ⟨XX⟩ = sin θ, in that order.",
-            "Prepare RY(θ) on qubit 0 then CX(0, 1), and list the observables in V1's order, ZZ then XX, each "
-            "mapped with `.apply_layout(isa_circuit.layout)`.",
-        ),
+    calls = jobs_on(v, ev, "estimator", backend, "uses_v2_estimator", MOST_JOBS)
+    pubs = [pub for call in calls for pub in call.pubs]
+    v.check(
+        "one_pub",
+        len(calls) == 1 and len(pubs) == 1 and pubs[0].observables.size == 2 and pubs[0].parameter_values.size <= 1,
+        "One PUB holds the circuit once and the two observables.",
+        f"Your {len(calls)} job(s) hold {len(pubs)} PUB(s). V1's `run([qc, qc], [zz, xx])` repeated the circuit; "
+        "in V2 it appears once, with a list of observables: `estimator.run([(isa_circuit, [isa_zz, isa_xx])])`.",
+    )
+    isa_check(v, "isa_circuit", [pub.circuit for pub in pubs], backend)
+    hints = (("the qubits are not entangled: add `qc.cx(0, 1)` after the RY", entangled(theta, cx=False)),)
+    wanted = [
+        Wanted(name, entangled(theta), "RY(θ) on qubit 0 then CX(0, 1)", SparsePauliOp(label), shown, hints)
+        for label, name, shown in (("ZZ", "⟨ZZ⟩", "Z⊗Z"), ("XX", "⟨XX⟩", "X⊗X"))
     ]
-    return checks + honest_values_checks(task, returned, call, pub, backend, context, list(VALUES_NAMES))
+    found = wanted_check(
+        v,
+        estimator_entries(calls, MOST_ENTRIES),
+        wanted,
+        ("right_state", "right_observables", "right_observables"),
+        "List two observables in V1's order, ZZ then XX, each mapped with `.apply_layout(isa_circuit.layout)`.",
+    )
+    values = replayed_values(v, ev, calls, backend, "provenance", found)
+    returned_values_check(
+        v,
+        "provenance",
+        ev.returned,
+        [value for value, _ in values],
+        "[0.95, -0.88]",
+        "V1's values: ⟨ZZ⟩, then ⟨XX⟩",
+        "Return `result[0].data.evs.tolist()`.",
+    )
 
 
 EXERCISE = Exercise(
     id="v1-to-v2",
     tasks=(
-        Task("quasi_dists", 3.0, quasi_cases, check_quasi_dists, statistical_tests=len(QUASI_THETAS)),
-        Task("v1_values", 2.0, values_cases, check_v1_values, statistical_tests=len(VALUES_NAMES)),
+        Task(
+            "quasi_dists",
+            "quasi_dists(backend, thetas, shots)",
+            Rubric(
+                (
+                    gate("uses_v2_sampler", "Its counts come from V2 sampler jobs on the backend given."),
+                    gate(
+                        "ry_circuit",
+                        "For every θ of `thetas`, in order, a circuit prepares RY(θ)|0⟩ and measures it.",
+                        "0.5",
+                    ),
+                    gate(
+                        "provenance",
+                        "Each dict returned is the grader's replay's counts divided by the shots, angle by angle.",
+                        "0.5",
+                    ),
+                    credit("int_keys", "The dicts are keyed by the outcome as an int (0, 1), as in V1.", "0.5"),
+                    credit("one_pub", "One PUB sweeps a single `Parameter` over all the angles.", "0.5"),
+                    credit("exact_shots", "The job runs exactly `shots` shots.", "0.5"),
+                    credit("isa_circuit", "The circuit sent is ISA: transpiled for the backend.", "0.5"),
+                )
+            ),
+            judge_quasi_dists,
+            quasi_cases,
+        ),
+        Task(
+            "v1_values",
+            "v1_values(backend, theta)",
+            Rubric(
+                (
+                    gate("uses_v2_estimator", "Its values come from V2 estimator jobs on the backend given."),
+                    gate(
+                        "right_state",
+                        "The circuit prepares RY(θ) on qubit 0 then CX(0, 1), without measurements, up to the layout.",
+                        "0.5",
+                    ),
+                    gate("right_observables", "The observables are ZZ then XX, each mapped to the layout.", "0.5"),
+                    gate(
+                        "provenance",
+                        "The two values returned are the grader's replay of the job (to 6 decimals).",
+                        "0.5",
+                    ),
+                    credit("one_pub", "One PUB holds the circuit once and both observables.", "0.25"),
+                    credit("isa_circuit", "The circuit sent is ISA: transpiled for the backend.", "0.25"),
+                )
+            ),
+            judge_v1_values,
+            values_cases,
+        ),
     ),
 )
