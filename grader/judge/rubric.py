@@ -37,6 +37,15 @@ class Rubric:
         """The requirement IDs, in order."""
         return [r.id for r in self.requirements]
 
+    def markdown(self) -> str:
+        """The rubric as a Markdown table, as notebooks and the rubrics page show it."""
+        rows = ["| requirement | points | if not met |", "| --- | --- | --- |"]
+        for requirement in self.requirements:
+            effect = "the task scores 0" if requirement.gate else "these points only"
+            rows.append(f"| {requirement.text} | {requirement.points:g} | {effect} |")
+        rows.append(f"| **total** | **{self.total:g}** | |")
+        return "\n".join(rows)
+
 
 def gate(id: str, text: str, points: str = "0") -> Requirement:
     """A requirement whose failure zeroes the task."""

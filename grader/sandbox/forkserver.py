@@ -63,7 +63,7 @@ class ForkServerError(RuntimeError):
 
 
 def _environment(home: str) -> dict[str, str]:
-    kept = {"PATH", "LANG", "LC_ALL", "VIRTUAL_ENV", "TZ", "PYTHONWARNINGS"}
+    kept = {"PATH", "LANG", "LC_ALL", "VIRTUAL_ENV", "TZ", "PYTHONWARNINGS", "PYTHONPATH"}
     keep = {k: v for k, v in os.environ.items() if k in kept}
     return {
         **keep,
