@@ -1,280 +1,464 @@
-"""The sessions-and-batches checks, run in-process as a check cell runs them, on right and wrong answers."""
+"""The sessions-and-batches rubric on real answers: honest styles get full marks, wrong ones lose what they should.
+
+Every answer runs for real on the grader's own cases (fake backends, angles and shot counts the notebook never
+uses) through `grader.notebook.run_checks`, as a check cell runs it; the grader replays every job it claims. Modes
+and Session or Batch membership are read from the claim, as the rubric says.
+"""
 
 from __future__ import annotations
 
 import warnings
 
-from answers import bell, failing_checks, isa
+import pytest
+from answers import graded, unmet
 from qiskit import QuantumCircuit
 from qiskit.circuit import Parameter
 from qiskit.providers import JobStatus
+from qiskit.transpiler import generate_preset_pass_manager
 from qiskit_ibm_runtime import Batch, SamplerV2, Session
 from qiskit_ibm_runtime.executor_sampler import Sampler
 
-from grader.notebook import run_checks
-
+EXERCISE = "sessions-and-batches"
 SEED = 61
+ACCUSING = ("typ", "edit", "cheat", "forg", "tamper")
 
 
-def ry(theta):
-    qc = QuantumCircuit(1)
-    qc.ry(theta, 0)
-    qc.measure_all()
-    return qc
+def isa(circuit: QuantumCircuit, backend, seed_transpiler: int = SEED) -> QuantumCircuit:
+    return generate_preset_pass_manager(backend=backend, optimization_level=1, seed_transpiler=seed_transpiler).run(
+        circuit
+    )
 
 
-def ghz():
-    qc = QuantumCircuit(3)
-    qc.h(0)
-    qc.cx(0, 1)
-    qc.cx(1, 2)
-    qc.measure_all()
-    return qc
+def ry(theta) -> QuantumCircuit:
+    circuit = QuantumCircuit(1)
+    circuit.ry(theta, 0)
+    circuit.measure_all()
+    return circuit
 
 
-def client_sampler(mode):
+def bell() -> QuantumCircuit:
+    circuit = QuantumCircuit(2)
+    circuit.h(0)
+    circuit.cx(0, 1)
+    circuit.measure_all()
+    return circuit
+
+
+def ghz(with_last_cx: bool = True) -> QuantumCircuit:
+    circuit = QuantumCircuit(3)
+    circuit.h(0)
+    circuit.cx(0, 1)
+    if with_last_cx:
+        circuit.cx(1, 2)
+    circuit.measure_all()
+    return circuit
+
+
+def client_sampler(mode, seeded: bool = True) -> Sampler:
     sampler = Sampler(mode=mode)
-    sampler.options.simulator.seed_simulator = SEED
+    if seeded:
+        sampler.options.simulator.seed_simulator = SEED
     return sampler
 
 
-def deprecated_sampler(mode):
+def deprecated_sampler(mode) -> SamplerV2:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
         return SamplerV2(mode=mode, options={"simulator": {"seed_simulator": SEED}})
 
 
-failed_ids = failing_checks("sessions-and-batches")
+def counts_of(job) -> dict[str, int]:
+    return job.result()[0].data.meas.get_counts()
 
 
-def named(function, name):
-    function.__name__ = name
-    return function
+def message(result, requirement: str) -> str:
+    return next(c.message for c in result.checks if c.id.endswith("." + requirement))
 
 
-# batch_sweep
+def accuses(result) -> bool:
+    return any(word in c.message.lower() for c in result.checks if not c.passed for word in ACCUSING)
 
 
-def test_batch_of_client_sampler_jobs_passes():
-    def batch_sweep(backend, thetas, shots):
-        circuits = [isa(ry(theta), backend) for theta in thetas]
-        with Batch(backend=backend) as batch:
-            sampler = client_sampler(batch)
-            jobs = [sampler.run([circuit], shots=shots) for circuit in circuits]
-        return [job.result()[0].data.meas.get_counts() for job in jobs]
-
-    assert failed_ids(batch_sweep) == set()
+def assert_full_marks(result) -> None:
+    assert result.score == result.max_score, [c.message for c in result.checks if not c.passed]
+    assert not unmet(result)
 
 
-def test_batch_of_deprecated_sampler_jobs_with_one_parameter_value_each_passes():
-    def batch_sweep(backend, thetas, shots):
-        theta = Parameter("θ")
-        circuit = isa(ry(theta), backend)
-        with Batch(backend=backend) as batch:
-            sampler = deprecated_sampler(batch)
-            jobs = [sampler.run([(circuit, [value])], shots=shots) for value in thetas]
-        return [job.result()[0].data.meas.get_counts() for job in jobs]
-
-    assert failed_ids(batch_sweep) == set()
+# batch_sweep: honest styles.
 
 
-def test_backend_run_jobs_fail_the_gates():
+def batch_solution(backend, thetas, shots):
+    circuits = [isa(ry(theta), backend) for theta in thetas]
+    with Batch(backend=backend) as batch:
+        sampler = client_sampler(batch)
+        jobs = [sampler.run([circuit], shots=shots) for circuit in circuits]
+    return [counts_of(job) for job in jobs]
+
+
+def batch_of_deprecated_sampler_jobs_with_one_parameter_value_each(backend, thetas, shots):
+    circuit = isa(ry(Parameter("θ")), backend)
+    with Batch(backend=backend) as batch:
+        sampler = deprecated_sampler(batch)
+        jobs = [sampler.run([(circuit, [value])], shots=shots) for value in thetas]
+    return [counts_of(job) for job in jobs]
+
+
+def batch_unseeded_a_sampler_per_job_without_with(backend, thetas, shots):
+    batch = Batch(backend=backend)
+    jobs = [client_sampler(batch, seeded=False).run([isa(ry(t), backend, 5)], shots=shots) for t in thetas]
+    batch.close()
+    return [counts_of(job) for job in jobs]
+
+
+def batch_submitted_in_reverse_returned_in_order_with_reset_and_barrier(backend, thetas, shots):
+    def circuit(theta):
+        qc = QuantumCircuit(1)
+        qc.reset(0)
+        qc.ry(theta, 0)
+        qc.barrier()
+        qc.measure_all()
+        return isa(qc, backend)
+
+    with Batch(backend=backend) as batch:
+        sampler = client_sampler(batch)
+        jobs = {theta: sampler.run([circuit(theta)], shots=shots) for theta in reversed(thetas)}
+    return [counts_of(jobs[theta]) for theta in thetas]
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        batch_solution,
+        batch_of_deprecated_sampler_jobs_with_one_parameter_value_each,
+        batch_unseeded_a_sampler_per_job_without_with,
+        batch_submitted_in_reverse_returned_in_order_with_reset_and_barrier,
+    ],
+    ids=lambda f: f.__name__,
+)
+def test_batch_sweep_honest_styles_get_full_marks(answer):
+    assert_full_marks(graded(EXERCISE, "batch_sweep", answer))
+
+
+# batch_sweep: wrong answers.
+
+
+def test_backend_run_jobs_score_zero():
     def batch_sweep(backend, thetas, shots):
         jobs = [backend.run(isa(ry(theta), backend), shots=shots, seed_simulator=SEED) for theta in thetas]
         return [job.result().get_counts() for job in jobs]
 
-    assert failed_ids(batch_sweep) == {"batch_sweep.no_backend_run", "batch_sweep.uses_v2_sampler"}
+    result = graded(EXERCISE, "batch_sweep", batch_sweep)
+    assert result.score == 0
+    assert {"reads_as_v2", "no_backend_run", "uses_v2_sampler"} <= unmet(result)
 
 
-def test_jobs_outside_a_batch_fail_the_mode_check():
-    def batch_sweep(backend, thetas, shots):
+def test_jobs_outside_a_batch_lose_only_the_batch_credit():
+    def answer(backend, thetas, shots):
         sampler = client_sampler(backend)
         jobs = [sampler.run([isa(ry(theta), backend)], shots=shots) for theta in thetas]
-        return [job.result()[0].data.meas.get_counts() for job in jobs]
+        return [counts_of(job) for job in jobs]
 
-    results = {r.id: r for r in run_checks("sessions-and-batches", batch_sweep)}
-    assert {i for i, r in results.items() if not r.passed} == {"batch_sweep.in_batch"}
-    assert "job mode" in results["batch_sweep.in_batch"].message
+    result = graded(EXERCISE, "batch_sweep", answer)
+    assert (result.score, unmet(result)) == (1.5, {"in_batch"})
+    assert "job mode" in message(result, "in_batch")
 
 
-def test_jobs_in_a_session_fail_the_mode_check():
-    def batch_sweep(backend, thetas, shots):
+def test_a_sampler_built_before_the_batch_does_not_join_it():
+    def answer(backend, thetas, shots):
+        sampler = client_sampler(backend)
+        with Batch(backend=backend):
+            jobs = [sampler.run([isa(ry(theta), backend)], shots=shots) for theta in thetas]
+        return [counts_of(job) for job in jobs]
+
+    result = graded(EXERCISE, "batch_sweep", answer)
+    assert (result.score, unmet(result)) == (1.5, {"in_batch"})
+    assert "does not join it" in message(result, "in_batch")
+
+
+def test_jobs_in_a_session_or_in_several_batches_lose_the_batch_credit():
+    def in_a_session(backend, thetas, shots):
         with Session(backend=backend) as session:
             sampler = client_sampler(session)
             jobs = [sampler.run([isa(ry(theta), backend)], shots=shots) for theta in thetas]
-        return [job.result()[0].data.meas.get_counts() for job in jobs]
+        return [counts_of(job) for job in jobs]
 
-    assert failed_ids(batch_sweep) == {"batch_sweep.in_batch"}
+    result = graded(EXERCISE, "batch_sweep", in_a_session)
+    assert (result.score, unmet(result)) == (1.5, {"in_batch"})
+    assert "a Session, not in a Batch" in message(result, "in_batch")
+
+    def a_batch_per_job(backend, thetas, shots):
+        jobs = []
+        for theta in thetas:
+            with Batch(backend=backend) as batch:
+                jobs.append(client_sampler(batch).run([isa(ry(theta), backend)], shots=shots))
+        return [counts_of(job) for job in jobs]
+
+    result = graded(EXERCISE, "batch_sweep", a_batch_per_job)
+    assert (result.score, unmet(result)) == (1.5, {"in_batch"})
+    assert "3 different Batches" in message(result, "in_batch")
 
 
-def test_one_sweep_job_in_the_batch_fails_the_one_job_per_angle_check():
-    def batch_sweep(backend, thetas, shots):
-        theta = Parameter("θ")
+def test_one_sweep_job_in_the_batch_loses_only_the_one_job_per_angle_credit():
+    def answer(backend, thetas, shots):
         with Batch(backend=backend) as batch:
-            job = client_sampler(batch).run([(isa(ry(theta), backend), thetas)], shots=shots)
+            job = client_sampler(batch).run([(isa(ry(Parameter("θ")), backend), thetas)], shots=shots)
         bits = job.result()[0].data.meas
         return [bits.get_counts(i) for i in range(len(thetas))]
 
-    assert failed_ids(batch_sweep) == {"batch_sweep.one_job_per_angle"}
+    result = graded(EXERCISE, "batch_sweep", answer)
+    assert (result.score, unmet(result)) == (1.75, {"one_job_per_angle"})
 
 
-def test_reversed_angles_fail_the_circuit_check_and_typed_counts_fail_provenance():
-    def batch_sweep(backend, thetas, shots):
+def test_counts_in_reversed_order_fail_provenance_and_say_whose_counts_they_are():
+    def answer(backend, thetas, shots):
         with Batch(backend=backend) as batch:
             sampler = client_sampler(batch)
             jobs = [sampler.run([isa(ry(theta), backend)], shots=shots) for theta in reversed(thetas)]
-        return [job.result()[0].data.meas.get_counts() for job in reversed(jobs)]
+        return [counts_of(job) for job in jobs]
 
-    assert failed_ids(batch_sweep) == {"batch_sweep.ry_circuits", "batch_sweep.provenance"}
+    result = graded(EXERCISE, "batch_sweep", answer)
+    assert (result.score, unmet(result)) == (0, {"provenance"})
+    assert "holds the counts of θ =" in message(result, "provenance")
 
-    def batch_sweep_typed(backend, thetas, shots):
-        with Batch(backend=backend) as batch:
-            sampler = client_sampler(batch)
-            jobs = [sampler.run([isa(ry(theta), backend)], shots=shots) for theta in thetas]
-        counts = [job.result()[0].data.meas.get_counts() for job in jobs]
+
+def test_typed_in_counts_for_one_angle_fail_provenance():
+    def answer(backend, thetas, shots):
+        counts = batch_solution(backend, thetas, shots)
         counts[1] = {"0": shots // 2, "1": shots - shots // 2}
         return counts
 
-    assert failed_ids(named(batch_sweep_typed, "batch_sweep")) == {"batch_sweep.provenance"}
+    result = graded(EXERCISE, "batch_sweep", answer)
+    assert (result.score, unmet(result)) == (0, {"provenance"})
+    assert "item 1" in message(result, "provenance")
 
 
-def test_wrong_shots_are_reported_per_job():
-    def batch_sweep(backend, thetas, shots):
+def test_rx_instead_of_ry_fails_the_circuit_gate_with_the_hint():
+    def answer(backend, thetas, shots):
+        circuits = []
+        for theta in thetas:
+            qc = QuantumCircuit(1)
+            qc.rx(theta, 0)
+            qc.measure_all()
+            circuits.append(isa(qc, backend))
         with Batch(backend=backend) as batch:
             sampler = client_sampler(batch)
-            jobs = [sampler.run([isa(ry(theta), backend)], shots=shots + 1) for theta in thetas]
-        return [job.result()[0].data.meas.get_counts() for job in jobs]
+            jobs = [sampler.run([circuit], shots=shots) for circuit in circuits]
+        return [counts_of(job) for job in jobs]
 
-    assert failed_ids(batch_sweep) == {"batch_sweep.returns_list", "batch_sweep.exact_shots", "batch_sweep.provenance"}
+    result = graded(EXERCISE, "batch_sweep", answer)
+    assert result.score == 0
+    assert "ry_circuits" in unmet(result)
+    assert "RX instead of RY" in message(result, "ry_circuits")
+
+
+def test_wrong_shots_lose_only_the_shots_credit_and_are_not_called_cheating():
+    def answer(backend, thetas, shots):
+        return batch_solution(backend, thetas, shots + 1)
+
+    result = graded(EXERCISE, "batch_sweep", answer)
+    assert (result.score, unmet(result)) == (1.75, {"exact_shots"})
+    assert f"ran {556} shots" in message(result, "exact_shots")
+    assert not accuses(result)
+
+
+def test_a_circuit_that_is_not_isa_is_named_with_its_fix():
+    def answer(backend, thetas, shots):
+        with Batch(backend=backend) as batch:
+            sampler = deprecated_sampler(batch)
+            jobs = [sampler.run([ry(theta)], shots=shots) for theta in thetas]
+        return [counts_of(job) for job in jobs]
+
+    result = graded(EXERCISE, "batch_sweep", answer)
+    assert result.score == 0
+    assert "generate_preset_pass_manager" in message(result, "runs")
 
 
 # session_pair
 
 
-def test_session_with_client_and_deprecated_samplers_passes():
-    def session_pair(backend, shots):
+def session_solution(backend, shots):
+    with Session(backend=backend) as session:
+        sampler = client_sampler(session)
+        bell_job = sampler.run([isa(bell(), backend)], shots=shots)
+        ghz_job = sampler.run([isa(ghz(), backend)], shots=shots)
+    return {"bell": counts_of(bell_job), "ghz": counts_of(ghz_job)}
+
+
+def session_of_the_deprecated_sampler_ghz_clbits_reversed_and_put_back(backend, shots):
+    reversed_ghz = QuantumCircuit(3, 3)
+    reversed_ghz.h(0)
+    reversed_ghz.cx(0, 1)
+    reversed_ghz.cx(1, 2)
+    reversed_ghz.barrier()
+    reversed_ghz.measure([0, 1, 2], [2, 1, 0])
+    with Session(backend=backend) as session:
+        sampler = deprecated_sampler(session)
+        bell_job = sampler.run([isa(bell(), backend, 3)], shots=shots)
+        ghz_job = sampler.run([isa(reversed_ghz, backend, 3)], shots=shots)
+    ghz_counts = ghz_job.result()[0].data.c.get_counts()
+    return {"bell": counts_of(bell_job), "ghz": {key[::-1]: n for key, n in ghz_counts.items()}}
+
+
+def session_unseeded_without_with(backend, shots):
+    session = Session(backend=backend)
+    sampler = client_sampler(session, seeded=False)
+    found = {"bell": counts_of(sampler.run([isa(bell(), backend)], shots=shots))}
+    found["ghz"] = counts_of(sampler.run([isa(ghz(), backend)], shots=shots))
+    session.close()
+    return found
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        session_solution,
+        session_of_the_deprecated_sampler_ghz_clbits_reversed_and_put_back,
+        session_unseeded_without_with,
+    ],
+    ids=lambda f: f.__name__,
+)
+def test_session_pair_honest_styles_get_full_marks(answer):
+    assert_full_marks(graded(EXERCISE, "session_pair", answer))
+
+
+def test_swapped_keys_fail_provenance_with_the_width_seen():
+    def answer(backend, shots):
+        found = session_solution(backend, shots)
+        return {"bell": found["ghz"], "ghz": found["bell"]}
+
+    result = graded(EXERCISE, "session_pair", answer)
+    assert (result.score, unmet(result)) == (0, {"provenance"})
+    assert "2-bit strings" in message(result, "provenance")
+
+
+def test_a_ghz_circuit_without_its_second_cx_fails_the_state_gate():
+    def answer(backend, shots):
         with Session(backend=backend) as session:
             sampler = client_sampler(session)
             bell_job = sampler.run([isa(bell(), backend)], shots=shots)
-            ghz_job = sampler.run([isa(ghz(), backend)], shots=shots)
-        return {"bell": bell_job.result()[0].data.meas.get_counts(), "ghz": ghz_job.result()[0].data.meas.get_counts()}
+            ghz_job = sampler.run([isa(ghz(with_last_cx=False), backend)], shots=shots)
+        return {"bell": counts_of(bell_job), "ghz": counts_of(ghz_job)}
 
-    assert failed_ids(session_pair) == set()
+    result = graded(EXERCISE, "session_pair", answer)
+    assert result.score == 0
+    assert "exact_states" in unmet(result) and "two_jobs" not in unmet(result)
+    assert "a CX is missing" in message(result, "exact_states")
 
-    def session_pair_deprecated(backend, shots):
+
+def test_ghz_first_or_both_in_one_job_lose_only_the_two_jobs_credit():
+    def ghz_first(backend, shots):
         with Session(backend=backend) as session:
-            sampler = deprecated_sampler(session)
-            bell_job = sampler.run([isa(bell(), backend)], shots=shots)
+            sampler = client_sampler(session)
             ghz_job = sampler.run([isa(ghz(), backend)], shots=shots)
-        return {"bell": bell_job.result()[0].data.meas.get_counts(), "ghz": ghz_job.result()[0].data.meas.get_counts()}
-
-    assert failed_ids(named(session_pair_deprecated, "session_pair")) == set()
-
-
-def test_sampler_built_on_the_backend_inside_the_session_fails_the_mode_check():
-    def session_pair(backend, shots):
-        with Session(backend=backend):
-            sampler = client_sampler(backend)
             bell_job = sampler.run([isa(bell(), backend)], shots=shots)
-            ghz_job = sampler.run([isa(ghz(), backend)], shots=shots)
-        return {"bell": bell_job.result()[0].data.meas.get_counts(), "ghz": ghz_job.result()[0].data.meas.get_counts()}
+        return {"bell": counts_of(bell_job), "ghz": counts_of(ghz_job)}
 
-    assert failed_ids(session_pair) == {"session_pair.in_session"}
+    result = graded(EXERCISE, "session_pair", ghz_first)
+    assert (result.score, unmet(result)) == (1.75, {"two_jobs"})
+    assert "Bell circuit (2 bits) first" in message(result, "two_jobs")
 
-
-def test_both_circuits_in_one_job_fail_the_two_jobs_check():
-    def session_pair(backend, shots):
+    def one_job(backend, shots):
         with Session(backend=backend) as session:
             result = client_sampler(session).run([isa(bell(), backend), isa(ghz(), backend)], shots=shots).result()
         return {"bell": result[0].data.meas.get_counts(), "ghz": result[1].data.meas.get_counts()}
 
-    assert failed_ids(session_pair) == {"session_pair.two_jobs"}
+    result = graded(EXERCISE, "session_pair", one_job)
+    assert (result.score, unmet(result)) == (1.75, {"two_jobs"})
 
 
-def test_ghz_without_its_last_cx_fails_the_exact_states_check():
-    def session_pair(backend, shots):
-        broken = QuantumCircuit(3)
-        broken.h(0)
-        broken.cx(0, 1)
-        broken.measure_all()
-        with Session(backend=backend) as session:
-            sampler = client_sampler(session)
-            bell_job = sampler.run([isa(bell(), backend)], shots=shots)
-            ghz_job = sampler.run([isa(broken, backend)], shots=shots)
-        return {"bell": bell_job.result()[0].data.meas.get_counts(), "ghz": ghz_job.result()[0].data.meas.get_counts()}
+def test_two_sessions_or_job_mode_lose_only_the_session_credit():
+    def two_sessions(backend, shots):
+        with Session(backend=backend) as first:
+            bell_job = client_sampler(first).run([isa(bell(), backend)], shots=shots)
+        with Session(backend=backend) as second:
+            ghz_job = client_sampler(second).run([isa(ghz(), backend)], shots=shots)
+        return {"bell": counts_of(bell_job), "ghz": counts_of(ghz_job)}
 
-    results = {r.id: r for r in run_checks("sessions-and-batches", session_pair)}
-    assert {i for i, r in results.items() if not r.passed} == {"session_pair.exact_states"}
-    assert "CX(1, 2)" in results["session_pair.exact_states"].message
+    result = graded(EXERCISE, "session_pair", two_sessions)
+    assert (result.score, unmet(result)) == (1.5, {"in_session"})
+    assert "2 different Sessions" in message(result, "in_session")
 
+    def job_mode(backend, shots):
+        sampler = client_sampler(backend)
+        bell_job = sampler.run([isa(bell(), backend)], shots=shots)
+        return {"bell": counts_of(bell_job), "ghz": counts_of(sampler.run([isa(ghz(), backend)], shots=shots))}
 
-def test_edited_counts_fail_provenance_and_backend_run_fails_the_gates():
-    def session_pair(backend, shots):
-        with Session(backend=backend) as session:
-            sampler = client_sampler(session)
-            bell_job = sampler.run([isa(bell(), backend)], shots=shots)
-            ghz_job = sampler.run([isa(ghz(), backend)], shots=shots)
-        bell_counts = bell_job.result()[0].data.meas.get_counts()
-        bell_counts["00"] -= 1  # one shot moved by hand
-        bell_counts["11"] += 1
-        return {"bell": bell_counts, "ghz": ghz_job.result()[0].data.meas.get_counts()}
-
-    assert failed_ids(session_pair) == {"session_pair.provenance"}
-
-    def session_pair_legacy(backend, shots):
-        return {
-            "bell": backend.run(isa(bell(), backend), shots=shots).result().get_counts(),
-            "ghz": backend.run(isa(ghz(), backend), shots=shots).result().get_counts(),
-        }
-
-    assert failed_ids(named(session_pair_legacy, "session_pair")) == {
-        "session_pair.no_backend_run",
-        "session_pair.uses_v2_sampler",
-    }
+    result = graded(EXERCISE, "session_pair", job_mode)
+    assert (result.score, unmet(result)) == (1.5, {"in_session"})
 
 
 # job_done
 
 
-def test_done_and_the_enum_comparison_pass():
-    def job_done(backend, shots):
-        job = client_sampler(backend).run([isa(bell(), backend)], shots=shots)
-        job.result()
-        return job.done()
-
-    assert failed_ids(job_done) == set()
-
-    def job_done_enum(backend, shots):
-        job = deprecated_sampler(backend).run([isa(bell(), backend)], shots=shots)
-        job.result()
-        return job.status() is JobStatus.DONE
-
-    assert failed_ids(named(job_done_enum, "job_done")) == set()
+def done_solution(backend, shots):
+    job = client_sampler(backend).run([isa(bell(), backend)], shots=shots)
+    job.result()
+    return job.done()
 
 
-def test_string_comparison_fails_with_the_enum_explanation():
-    def job_done(backend, shots):
+def done_by_enum_identity_with_the_deprecated_sampler(backend, shots):
+    job = deprecated_sampler(backend).run([isa(bell(), backend)], shots=shots)
+    job.result()
+    return job.status() is JobStatus.DONE
+
+
+def done_by_the_status_name_unseeded(backend, shots):
+    job = client_sampler(backend, seeded=False).run([isa(bell(), backend)], shots=shots)
+    job.result()
+    status = job.status()
+    return (status if isinstance(status, str) else status.name) == "DONE"
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [done_solution, done_by_enum_identity_with_the_deprecated_sampler, done_by_the_status_name_unseeded],
+    ids=lambda f: f.__name__,
+)
+def test_job_done_honest_styles_get_full_marks(answer):
+    assert_full_marks(graded(EXERCISE, "job_done", answer))
+
+
+def test_comparing_the_local_status_with_a_string_fails_with_the_reason():
+    def answer(backend, shots):
         job = client_sampler(backend).run([isa(bell(), backend)], shots=shots)
         job.result()
         return job.status() == "DONE"
 
-    results = {r.id: r for r in run_checks("sessions-and-batches", job_done)}
-    assert {i for i, r in results.items() if not r.passed} == {"job_done.finished"}
-    assert "JobStatus" in results["job_done.finished"].message
+    result = graded(EXERCISE, "job_done", answer)
+    assert (result.score, unmet(result)) == (0, {"finished"})
+    assert "`JobStatus` enum" in message(result, "finished")
 
 
-def test_job_in_a_batch_or_from_backend_run_is_reported():
-    def job_done(backend, shots):
-        with Batch(backend=backend) as batch:
-            job = client_sampler(batch).run([isa(bell(), backend)], shots=shots)
+def test_returning_the_status_itself_is_the_wrong_type():
+    def answer(backend, shots):
+        job = client_sampler(backend).run([isa(bell(), backend)], shots=shots)
+        job.result()
+        return job.status()
+
+    result = graded(EXERCISE, "job_done", answer)
+    assert unmet(result) == {"finished"}
+    assert "Expected True or False" in message(result, "finished")
+
+
+def test_a_session_and_hard_coded_shots_lose_their_own_credits():
+    def answer(backend, shots):
+        with Session(backend=backend) as session:
+            job = client_sampler(session).run([isa(bell(), backend)], shots=1024)
         job.result()
         return job.done()
 
-    assert failed_ids(job_done) == {"job_done.in_backend"}
+    result = graded(EXERCISE, "job_done", answer)
+    assert (result.score, unmet(result)) == (0.5, {"job_mode", "exact_shots"})
+    assert "ran 1024 shots" in message(result, "exact_shots")
+    assert not accuses(result)
 
-    def job_done_legacy(backend, shots):
-        job = backend.run(isa(bell(), backend), shots=shots)
+
+def test_default_shots_are_read_off_the_replay():
+    def answer(backend, shots):
+        job = client_sampler(backend).run([isa(bell(), backend)])
         job.result()
         return job.done()
 
-    assert failed_ids(named(job_done_legacy, "job_done")) == {"job_done.no_backend_run", "job_done.uses_v2_sampler"}
+    result = graded(EXERCISE, "job_done", answer)
+    assert (result.score, unmet(result)) == (0.75, {"exact_shots"})
+    assert "ran 4096 shots" in message(result, "exact_shots")

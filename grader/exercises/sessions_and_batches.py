@@ -1,4 +1,10 @@
-"""sessions-and-batches: independent jobs in a Batch, dependent ones in a Session, and a job status read locally."""
+"""sessions-and-batches: independent jobs in a Batch, dependent ones in a Session, and a job status read locally.
+
+Which execution mode a job ran in (job mode, a Session, a Batch) and which Session or Batch object it joined are
+read from the claim: the recorder notes the primitive's `mode` when `run` is called. Local testing mode does not
+emulate sessions, so nothing the grader replays can confirm them; the requirements that rest on them say so. The
+counts themselves are replayed job by job, as everywhere else.
+"""
 
 from __future__ import annotations
 
@@ -6,142 +12,104 @@ from typing import Any
 
 import numpy as np
 from qiskit import QuantumCircuit
-from qiskit.primitives.containers.sampler_pub import SamplerPub
 from qiskit_ibm_runtime.fake_provider import FakeBelemV2, FakeLimaV2, FakeQuitoV2
 
-from grader.trace import CallRecord, Trace
-from grader.exercises import Case, Context, Exercise, Task
-from grader.judge.api_checks import FIX, isa_check, legacy_run_check
-from grader.judge.ideal import ideal_distribution, total_variation
-from grader.judge.sampler_checks import (
-    BELL,
-    consistency_check,
-    counts_shape_check,
-    provenance_check,
-    returned_register,
-    shots_check,
+from grader.claims import Call
+from grader.exercises import Case, Exercise, Task
+from grader.judge.common import MAKE, NO_BACKEND, isa_check, one_job, replayed, shots_check
+from grader.judge.evidence import Evidence
+from grader.judge.replay import backend_for
+from grader.judge.rubric import Rubric, Verdicts, credit, gate
+from grader.judge.sampling import (
+    Entry,
+    counts_shape_problem,
+    entries,
+    measured_clbits,
+    measured_state_problem,
+    ran_shots,
+    reading_of,
 )
-from grader.trusted_primitives import trusted_sampler
-from grader.results import CheckResult
+from grader.primitives import Unreplayable
 
 BATCH_THETAS = (0.3, 1.5, 2.9)
 """P('1') = sin²(θ/2) is 0.02, 0.47 and 0.99: a wrong angle, order or gate cannot hide."""
-GHZ = {"000": 0.5, "111": 0.5}
 MODE_FIX = {
     "batch": "open `with Batch(backend=backend) as batch:` and build the sampler inside it with `mode=batch`",
     "session": "open `with Session(backend=backend) as session:` and build the sampler inside it with `mode=session`",
     "backend": "build the sampler with `mode=backend`, outside any `Session` or `Batch`",
 }
 MODE_NAME = {"batch": "a Batch", "session": "a Session", "backend": "job mode (no Session or Batch)"}
+GROUP_NAME = {"batch": ("Batch", "Batches"), "session": ("Session", "Sessions")}
+CLAIMED = "(as recorded at submission: local testing mode does not emulate sessions)"
 
 
-# Generic helpers: candidates for `grader/api_checks.py` and `grader/sampler_checks.py`.
-
-
-def sampler_jobs_check(task: str, trace: Trace, backend: Any) -> tuple[CheckResult, list[CallRecord]]:
-    """Pass when at least one V2 sampler job ran and every one of them ran on ``backend``; return the jobs."""
-    check_id = f"{task}.uses_v2_sampler"
-    calls = trace.calls_of("sampler")
+def sampler_jobs(v: Verdicts, ev: Evidence, backend: Any, requirement: str) -> list[Call]:
+    """Gate: at least one V2 sampler job, each of a class the grader replays and run on ``backend``; the jobs."""
+    calls = ev.claim.calls_of("sampler")
     if not calls:
-        return CheckResult(check_id, False, f"No V2 sampler ran: {FIX['sampler']}."), []
-    elsewhere = [c for c in calls if c.backend_name != backend.name]
-    if elsewhere:
-        name = elsewhere[0].primitive.rsplit(".", 1)[-1]
-        return CheckResult(
-            check_id,
-            False,
-            f"A {name} job did not run on the backend given to the function ({backend.name}). Build every sampler "
-            "on that backend (through the Session or Batch opened on it, or `mode=backend`).",
-        ), []
-    return CheckResult(check_id, True, f"{len(calls)} V2 sampler job(s), all on {backend.name}."), calls
+        v.fail(requirement, f"No V2 sampler job ran. To run one, {MAKE['sampler']}.")
+    for number, call in enumerate(calls, start=1):
+        if call.entry is None:
+            short = call.class_name.rsplit(".", 1)[-1]
+            why = (
+                "simulates without noise and ignores the backend, so its results do not come from the device"
+                if call.class_name in NO_BACKEND
+                else "is not one of the V2 samplers whose results the grader can verify"
+            )
+            v.fail(requirement, f"Job {number} ran on `{short}`, which {why}. Instead, {MAKE['sampler']}.")
+        try:
+            backend_for(call.backend, backend)
+        except Unreplayable as error:
+            v.fail(
+                requirement,
+                f"Job {number}, on the {call.name}: {error}. Build every sampler on the backend given, through the "
+                "Session or Batch opened on it, or with `mode=backend`.",
+            )
+    names = sorted({c.name for c in calls})
+    v.met(requirement, f"{len(calls)} job(s) of the {' and the '.join(names)}, all on {backend.name}.")
+    return calls
 
 
-def mode_check(task: str, calls: list[CallRecord], mode: str) -> CheckResult:
-    """Pass when every job ran in ``mode`` ("batch", "session" or "backend")."""
-    check_id = f"{task}.in_{mode}"
+def mode_check(v: Verdicts, requirement: str, calls: list[Call], mode: str) -> bool:
+    """Credit: every job ran in ``mode`` ("batch", "session" or "backend"), and in one and the same group."""
     seen = [c.mode for c in calls]
-    if all(m == mode for m in seen):
-        return CheckResult(check_id, True, f"Every job ran in {MODE_NAME[mode]}.")
-    wrong = next(i for i, m in enumerate(seen) if m != mode)
-    return CheckResult(
-        check_id,
-        False,
-        f"Job {wrong + 1} ran in {MODE_NAME[seen[wrong]]}, not in {MODE_NAME[mode]}: {MODE_FIX[mode]}. "
-        "A sampler built before the `with` block, or given the backend, does not join it.",
+    wrong = next((i for i, m in enumerate(seen) if m != mode), None)
+    if wrong is not None:
+        joins = (
+            " A sampler built before the `with` block, or given the backend, does not join it."
+            if mode != "backend"
+            else ""
+        )
+        return v.check(
+            requirement,
+            False,
+            "",
+            f"Job {wrong + 1} ran in {MODE_NAME[seen[wrong]]}, not in {MODE_NAME[mode]}: {MODE_FIX[mode]}.{joins}",
+        )
+    if mode == "backend":
+        return v.check(requirement, True, "The job ran in job mode.", "")
+    one, many = GROUP_NAME[mode]
+    groups = {c.session for c in calls}
+    return v.check(
+        requirement,
+        len(groups) == 1,
+        f"Every job ran in the same {one}.",
+        f"The jobs ran in {len(groups)} different {many}: open one `with {one}(backend=backend) as ...:` block "
+        "and submit every job from inside it, with one sampler built on it.",
     )
 
 
-def first_failure(check_id: str, checks: list[CheckResult], passed: str) -> CheckResult:
-    """One check standing for several (one per job): the first failure, renamed, or a pass."""
-    failed = next((c for c in checks if not c.passed), None)
-    if failed is None:
-        return CheckResult(check_id, True, passed)
-    return CheckResult(check_id, False, failed.message)
+def exact_shots_of_jobs(v: Verdicts, requirement: str, ran: list[int], shots: int) -> bool:
+    """Credit: every job ran exactly ``shots`` shots (``ran`` in job order)."""
+    wrong = next((i for i, n in enumerate(ran) if n != shots), None)
+    if wrong is None:
+        return v.check(requirement, True, f"Every job ran exactly {shots} shots.", "")
+    return shots_check(v, requirement, ran[wrong], shots)
 
 
-def single_binding(pub: SamplerPub) -> bool:
-    """True when a PUB runs its circuit once: no parameters, or one value per parameter."""
-    return int(np.prod(pub.shape)) == 1
-
-
-def bound_circuit(pub: SamplerPub) -> QuantumCircuit:
-    """The PUB's circuit with its single set of parameter values assigned."""
-    if not pub.circuit.parameters:
-        return pub.circuit
-    return pub.circuit.assign_parameters(pub.parameter_values.as_array(pub.circuit.parameters).reshape(-1))
-
-
-def measured_clbits(circuit: QuantumCircuit) -> list[int]:
-    """Indices of the clbits some measurement writes to, in order."""
-    written = {circuit.find_bit(i.clbits[0]).index for i in circuit.data if i.operation.name == "measure" and i.clbits}
-    return sorted(written)
-
-
-def noiseless(circuit: QuantumCircuit) -> dict[str, float] | None:
-    """Exact probabilities of the bits a bound circuit measures; None if it measures before its last gate."""
-    try:
-        return ideal_distribution(circuit, measured_clbits(circuit))
-    except ValueError:
-        return None
-
-
-def shown(distribution: dict[str, float]) -> dict[str, float]:
-    """A distribution rounded for a message."""
-    return {k: round(float(v), 3) for k, v in sorted(distribution.items())}
-
-
-def rerun_together(pairs: list[tuple[CallRecord, str]], backend: Any, seed: int) -> list[dict[str, int]]:
-    """Trusted counts of each (job, register), re-running in one job every PUB of the same primitive and shots."""
-    groups: dict[tuple[str, int | None], list[int]] = {}
-    for index, (call, _) in enumerate(pairs):
-        groups.setdefault((call.primitive, call.pubs[0].shots), []).append(index)
-    counts: dict[int, dict[str, int]] = {}
-    for (primitive, _), indices in groups.items():
-        # One trusted job per group: a local job costs about a second whatever it holds.
-        result = trusted_sampler(primitive, backend, seed).run([pairs[i][0].pubs[0] for i in indices]).result()
-        for position, index in enumerate(indices):
-            counts[index] = getattr(result[position].data, pairs[index][1]).get_counts()
-    return [counts[i] for i in range(len(pairs))]
-
-
-def rerun_check(
-    check_id: str, triples: list[tuple[CallRecord, str, dict[str, int]]], backend: Any, context: Context
-) -> CheckResult:
-    """Compare each (job, register, returned counts) with a trusted re-run of the job's PUB."""
-    trusted = rerun_together([(call, register) for call, register, _ in triples], backend, context.seed)
-    failed = [
-        index + 1
-        for index, ((_, _, returned), expected) in enumerate(zip(triples, trusted, strict=True))
-        if not consistency_check("", returned, expected, context.alpha).passed
-    ]
-    if not failed:
-        return CheckResult(check_id, True, f"All {len(triples)} counts are consistent with trusted re-runs.")
-    return CheckResult(
-        check_id,
-        False,
-        f"The counts of job(s) {failed} are very unlikely for their circuits on this backend. Return the counts "
-        "each job gave, unchanged.",
-    )
+def job_entries(calls: list[Call]) -> list[tuple[int, Entry]]:
+    """Every sweep point of every job, with the index of its job, in submission order."""
+    return [(number, entry) for number, call in enumerate(calls) for entry in entries(call)]
 
 
 # batch_sweep
@@ -152,104 +120,89 @@ def batch_cases() -> list[Case]:
     return [Case("FakeQuitoV2, 3 angles, 555 shots", (FakeQuitoV2(), list(BATCH_THETAS), 555))]
 
 
-def returned_list_check(task: str, returned: Any, length: int, shots: int) -> CheckResult:
-    """Pass when ``returned`` is a list of ``length`` one-bit counts dicts, each adding up to ``shots``."""
-    check_id = f"{task}.returns_list"
-    if not isinstance(returned, list) or len(returned) != length:
-        return CheckResult(
-            check_id, False, f"Expected a list of {length} counts dicts, one per angle; got {returned!r:.80}."
-        )
-    shapes = [counts_shape_check(check_id, c, 1, shots) for c in returned]
-    return first_failure(check_id, shapes, f"{length} one-bit counts, in order.")
+def ry_reference(theta: float) -> QuantumCircuit:
+    """RY(θ) on one qubit."""
+    circuit = QuantumCircuit(1)
+    circuit.ry(theta, 0)
+    return circuit
 
 
-def check_batch_sweep(case: Case, returned: Any, trace: Trace, context: Context) -> list[CheckResult]:
-    """Checks of `batch_sweep(backend, thetas, shots)`."""
+def ry_problem(circuit: QuantumCircuit, theta: float) -> str | None:
+    """Why a measured circuit does not prepare RY(θ)|0⟩ and measure it, with a matching hint, or None."""
+    problem = measured_state_problem(circuit, ry_reference(theta))
+    if problem and problem.startswith("it gives the right odds"):
+        return problem + " (is it RX instead of RY?)"
+    return problem
+
+
+def judge_batch_sweep(case: Case, ev: Evidence, v: Verdicts) -> None:
+    """Verdicts on `batch_sweep(backend, thetas, shots)` for one case."""
     backend, thetas, shots = case.args
-    list_check = returned_list_check("batch_sweep", returned, len(thetas), shots)
-    checks = [list_check, legacy_run_check("batch_sweep", trace, "sampler")]
-    jobs_check, calls = sampler_jobs_check("batch_sweep", trace, backend)
-    checks.append(jobs_check)
-    if not calls:
-        return checks
-    checks.append(mode_check("batch_sweep", calls, "batch"))
-    pub_counts = [len(c.pubs) for c in calls]
-    if len(calls) != len(thetas) or any(len(c.pubs) != 1 or not single_binding(c.pubs[0]) for c in calls):
-        checks.append(
-            CheckResult(
-                "batch_sweep.one_job_per_angle",
-                False,
-                f"Expected {len(thetas)} jobs, one per angle, each holding one PUB with one angle; saw "
-                f"{len(calls)} job(s) holding {pub_counts} PUB(s). Call `sampler.run([isa_circuit], shots=shots)` "
-                "once per angle inside the Batch: the lesson is many independent jobs, not one sweep.",
+    calls = sampler_jobs(v, ev, backend, "uses_v2_sampler")
+    mode_check(v, "in_batch", calls, "batch")
+    per_job = [entries(call) for call in calls]
+    v.check(
+        "one_job_per_angle",
+        len(calls) == len(thetas)
+        and all(len(c.pubs) == 1 and len(e) == 1 for c, e in zip(calls, per_job, strict=True)),
+        f"{len(thetas)} jobs, one per angle, each holding one PUB with one circuit.",
+        f"Expected {len(thetas)} jobs, one per angle, each holding one PUB with one circuit; saw {len(calls)} "
+        f"job(s) holding {[len(c.pubs) for c in calls]} PUB(s) and {[len(e) for e in per_job]} circuit(s). Call "
+        "`sampler.run([isa_circuit], shots=shots)` once per angle inside the Batch: the lesson is many independent "
+        "jobs, not one sweep.",
+    )
+    isa_check(v, "isa_circuit", [pub.circuit for call in calls for pub in call.pubs], backend)
+    points = job_entries(calls)
+    chosen: list[tuple[int, Entry]] = []
+    for index, theta in enumerate(thetas):
+        matching = [(job, e) for job, e in points if ry_problem(e.circuit, theta) is None]
+        if not matching:
+            detail = ""
+            if len(points) == len(thetas):
+                job, entry = points[index]
+                detail = f" Job {job + 1}'s circuit, where θ = {theta:g} belongs: {ry_problem(entry.circuit, theta)}."
+            v.fail(
+                "ry_circuits",
+                f"No job's circuit prepares RY({theta:g})|0⟩ then measures it.{detail} For each angle run "
+                "`qc.ry(theta, 0)` then `qc.measure_all()` on one qubit, transpiled for the backend.",
             )
+        chosen.append(matching[0])
+    v.met("ry_circuits", f"Every angle's job prepares RY(θ)|0⟩ and measures it ({len(thetas)} angles).")
+    results = {job: replayed(v, ev, calls[job], backend, "provenance") for job in sorted({j for j, _ in chosen})}
+    exact_shots_of_jobs(v, "exact_shots", [ran_shots(results[j][e.pub]) for j, e in chosen], shots)
+    returned = ev.returned
+    if not isinstance(returned, list) or len(returned) != len(thetas):
+        v.fail(
+            "provenance",
+            f"Expected a list of {len(thetas)} counts dicts, one per angle in the order of `thetas`; "
+            f"got {returned!r:.80}.",
         )
-        return checks
-    checks.append(CheckResult("batch_sweep.one_job_per_angle", True, f"{len(thetas)} jobs, one angle each."))
-    pubs = [c.pubs[0] for c in calls]
-    checks.append(
-        first_failure(
-            "batch_sweep.exact_shots",
-            [shots_check("batch_sweep", p, shots) for p in pubs],
-            f"Every job ran exactly {shots} shots.",
+    readings = [
+        reading_of(counts, results[job][entry.pub], entry.index, entry.circuit)
+        for counts, (job, entry) in zip(returned, chosen, strict=True)
+    ]
+    wrong = [i for i, reading in enumerate(readings) if reading is None]
+    if wrong:
+        i = wrong[0]
+        problem = counts_shape_problem(returned[i], 1)
+        elsewhere = [
+            k
+            for k, (job, entry) in enumerate(chosen)
+            if k != i and reading_of(returned[i], results[job][entry.pub], entry.index, entry.circuit)
+        ]
+        if problem:
+            detail = f"item {i}: {problem}"
+        elif elsewhere:
+            detail = f"item {i} holds the counts of θ = {thetas[elsewhere[0]]:g}, not of θ = {thetas[i]:g}"
+        else:
+            detail = f"item {i} differs from the counts of the job that ran θ = {thetas[i]:g}"
+        v.fail(
+            "provenance",
+            f"The counts returned are not the grader's replays of your jobs, angle by angle ({detail}). Keep the "
+            "jobs in a list in the order of `thetas` and return `[job.result()[0].data.meas.get_counts() for job "
+            "in jobs]`.",
         )
-    )
-    checks.append(
-        first_failure(
-            "batch_sweep.isa_circuit",
-            [isa_check("batch_sweep", p.circuit, backend) for p in pubs],
-            f"Every circuit sent is ISA for {backend.name}.",
-        )
-    )
-    checks.append(ry_check(thetas, pubs))
-    if not list_check.passed:
-        checks.append(provenance_check("batch_sweep.provenance", None))
-        return checks
-    registers = [returned_register(call, counts) for call, counts in zip(calls, returned, strict=True)]
-    if None in registers:
-        bad = registers.index(None) + 1
-        checks.append(
-            CheckResult(
-                "batch_sweep.provenance",
-                False,
-                f"Item {bad} of the list is not the counts of job {bad} (jobs count in the order they were "
-                "submitted). Submit one job per angle in the order of `thetas`, then return "
-                "`job.result()[0].data.<register>.get_counts()` of each job, in that order.",
-            )
-        )
-        return checks
-    checks.append(CheckResult("batch_sweep.provenance", True, "Item i of the list is the counts of job i."))
-    checks.append(
-        rerun_check("batch_sweep.honest_counts", list(zip(calls, registers, returned, strict=True)), backend, context)
-    )
-    return checks
-
-
-def ry_check(thetas: list[float], pubs: list[SamplerPub]) -> CheckResult:
-    """Pass when job i, without noise, measures '1' with probability sin²(θᵢ/2)."""
-    wrong = []
-    for index, (theta, pub) in enumerate(zip(thetas, pubs, strict=True)):
-        circuit = bound_circuit(pub)
-        clbits = measured_clbits(circuit)
-        expected = float(np.sin(theta / 2) ** 2)
-        if len(clbits) != 1:
-            wrong.append(f"job {index + 1} measures {len(clbits)} bits, not 1")
-            continue
-        ideal = noiseless(circuit)
-        if ideal is None:
-            wrong.append(f"job {index + 1} measures before its last gate")
-            continue
-        p_one = ideal.get("1", 0.0)
-        if abs(p_one - expected) > 1e-6:
-            wrong.append(f"job {index + 1} (θ={theta}): P('1')={p_one:.3f}, expected {expected:.3f}")
-    if not wrong:
-        return CheckResult("batch_sweep.ry_circuits", True, "Job i measures RY(θᵢ)|0⟩, in the order of `thetas`.")
-    return CheckResult(
-        "batch_sweep.ry_circuits",
-        False,
-        "Without noise: " + "; ".join(wrong) + ". Job i should run `qc.ry(thetas[i], 0)` then measure the qubit, "
-        "submitted in the order of `thetas`.",
-    )
+    v.met("provenance", "Every angle's counts are exactly those of the grader's replay of its job.")
 
 
 # session_pair
@@ -260,115 +213,98 @@ def session_cases() -> list[Case]:
     return [Case("FakeBelemV2, 611 shots", (FakeBelemV2(), 611))]
 
 
-def returned_pair_check(returned: Any, shots: int) -> CheckResult:
-    """Pass when ``returned`` is {"bell": 2-bit counts, "ghz": 3-bit counts}, each adding up to ``shots``."""
-    check_id = "session_pair.returns_counts"
-    if not isinstance(returned, dict) or set(returned) != {"bell", "ghz"}:
-        return CheckResult(check_id, False, f"Expected a dict with the keys 'bell' and 'ghz'; got {returned!r:.80}.")
-    for key, width in (("bell", 2), ("ghz", 3)):
-        shape = counts_shape_check(check_id, returned[key], width, shots)
-        if not shape.passed:
-            return CheckResult(check_id, False, f"returned[{key!r}]: {shape.message}")
-    return CheckResult(check_id, True, "Two-bit Bell counts and three-bit GHZ counts.")
+def bell_reference() -> QuantumCircuit:
+    """H on qubit 0, then CX(0, 1)."""
+    circuit = QuantumCircuit(2)
+    circuit.h(0)
+    circuit.cx(0, 1)
+    return circuit
 
 
-def identify_jobs(calls: list[CallRecord]) -> dict[str, CallRecord] | None:
-    """The job measuring 2 bits as "bell" and the one measuring 3 bits as "ghz", or None if that fails."""
-    by_width = {len(measured_clbits(bound_circuit(c.pubs[0]))): c for c in calls}
-    if set(by_width) != {2, 3}:
+def ghz_reference() -> QuantumCircuit:
+    """H on qubit 0, then CX(0, 1) and CX(1, 2)."""
+    circuit = QuantumCircuit(3)
+    circuit.h(0)
+    circuit.cx(0, 1)
+    circuit.cx(1, 2)
+    return circuit
+
+
+STATES = {
+    "bell": (bell_reference, "the Bell circuit (H on qubit 0, then CX(0, 1), both qubits measured)"),
+    "ghz": (ghz_reference, "the GHZ circuit (H on qubit 0, then CX(0, 1) and CX(1, 2), all three qubits measured)"),
+}
+
+
+def state_problem(circuit: QuantumCircuit, key: str) -> str | None:
+    """Why a measured circuit is not the Bell (``key`` "bell") or GHZ ("ghz") circuit, with a hint, or None."""
+    reference = STATES[key][0]()
+    problem = measured_state_problem(circuit, reference)
+    if problem is None:
         return None
-    return {"bell": by_width[2], "ghz": by_width[3]}
+    needed = reference.num_qubits - 1
+    two_qubit = sum(1 for i in circuit.data if len(i.qubits) == 2 and i.operation.name != "barrier")
+    if problem.startswith("without noise") and two_qubit < needed:
+        return f"{problem}: a CX is missing, so not every qubit is entangled"
+    return problem
 
 
-def state_check(check_id: str, call: CallRecord, expected: dict[str, float], fix: str) -> CheckResult:
-    """Pass when the job's circuit, without noise, gives exactly ``expected`` on the bits it measures."""
-    circuit = bound_circuit(call.pubs[0])
-    ideal = noiseless(circuit)
-    if ideal is None:
-        return CheckResult(check_id, False, f"The circuit measures a qubit before its last gate: {fix}.")
-    if total_variation(ideal, expected) < 1e-6:
-        return CheckResult(check_id, True, f"The circuit gives {shown(expected)} without noise.")
-    return CheckResult(
-        check_id, False, f"Without noise this circuit gives {shown(ideal)}, not {shown(expected)}: {fix}."
-    )
-
-
-def check_session_pair(case: Case, returned: Any, trace: Trace, context: Context) -> list[CheckResult]:
-    """Checks of `session_pair(backend, shots)`."""
+def judge_session_pair(case: Case, ev: Evidence, v: Verdicts) -> None:
+    """Verdicts on `session_pair(backend, shots)` for one case."""
     backend, shots = case.args
-    pair_check = returned_pair_check(returned, shots)
-    checks = [pair_check, legacy_run_check("session_pair", trace, "sampler")]
-    jobs_check, calls = sampler_jobs_check("session_pair", trace, backend)
-    checks.append(jobs_check)
-    if not calls:
-        return checks
-    checks.append(mode_check("session_pair", calls, "session"))
-    if len(calls) != 2 or any(len(c.pubs) != 1 or not single_binding(c.pubs[0]) for c in calls):
-        checks.append(
-            CheckResult(
-                "session_pair.two_jobs",
-                False,
-                f"Expected 2 jobs of one PUB each (first the Bell circuit, then the GHZ circuit); saw {len(calls)} "
-                f"job(s) holding {[len(c.pubs) for c in calls]} PUB(s). Call `sampler.run` twice in the session.",
+    calls = sampler_jobs(v, ev, backend, "uses_v2_sampler")
+    mode_check(v, "in_session", calls, "session")
+    points = job_entries(calls)
+    found: dict[str, tuple[int, Entry]] = {}
+    for key in STATES:
+        matching = [(job, e) for job, e in points if state_problem(e.circuit, key) is None]
+        if matching:
+            found[key] = matching[0]
+    per_job = [entries(call) for call in calls]
+    shaped = len(calls) == 2 and all(len(c.pubs) == 1 and len(e) == 1 for c, e in zip(calls, per_job, strict=True))
+    widths = [len(measured_clbits(e[0].circuit)) for e in per_job] if shaped else []
+    if not shaped:
+        v.check(
+            "two_jobs",
+            False,
+            "",
+            f"Expected 2 jobs of one PUB each, first the Bell circuit, then the GHZ circuit; saw {len(calls)} job(s) "
+            f"holding {[len(c.pubs) for c in calls]} PUB(s). Call `sampler.run([isa_bell], shots=shots)`, then "
+            "`sampler.run([isa_ghz], shots=shots)`, in the session.",
+        )
+    else:
+        v.check(
+            "two_jobs",
+            widths == [2, 3],
+            "Two jobs of one PUB each: first the Bell circuit, then the GHZ circuit.",
+            f"The two jobs measure {widths[0]} then {widths[1]} bits: submit the Bell circuit (2 bits) first, then "
+            "the GHZ circuit (3 bits). In a session, jobs that belong together run in the order you submit them.",
+        )
+    isa_check(v, "isa_circuit", [pub.circuit for call in calls for pub in call.pubs], backend)
+    for key, (_, want) in STATES.items():
+        if key not in found:
+            width = STATES[key][0]().num_qubits
+            closest = [e for _, e in points if len(measured_clbits(e.circuit)) == width] or [e for _, e in points]
+            v.fail("exact_states", f"No job's circuit is {want}: {state_problem(closest[0].circuit, key)}.")
+    v.met("exact_states", "One job prepares and measures the Bell state, another the GHZ state.")
+    results = {
+        job: replayed(v, ev, calls[job], backend, "provenance") for job in sorted({j for j, _ in found.values()})
+    }
+    exact_shots_of_jobs(v, "exact_shots", [ran_shots(results[j][e.pub]) for j, e in found.values()], shots)
+    returned = ev.returned
+    if not isinstance(returned, dict) or set(returned) != {"bell", "ghz"}:
+        v.fail("provenance", f"Expected a dict with the keys 'bell' and 'ghz'; got {returned!r:.80}.")
+    for key, width in (("bell", 2), ("ghz", 3)):
+        job, entry = found[key]
+        if reading_of(returned[key], results[job][entry.pub], entry.index, entry.circuit) is None:
+            problem = counts_shape_problem(returned[key], width)
+            detail = f": {problem}" if problem else ""
+            v.fail(
+                "provenance",
+                f"returned[{key!r}] is not the counts of the grader's replay of your {key.upper()} job{detail}. "
+                "Return each job's `job.result()[0].data.meas.get_counts()`, under its own key.",
             )
-        )
-        return checks
-    checks.append(CheckResult("session_pair.two_jobs", True, "Two jobs of one PUB each."))
-    checks.append(
-        first_failure(
-            "session_pair.exact_shots",
-            [shots_check("session_pair", c.pubs[0], shots) for c in calls],
-            f"Both jobs ran {shots} shots.",
-        )
-    )
-    checks.append(
-        first_failure(
-            "session_pair.isa_circuit",
-            [isa_check("session_pair", c.pubs[0].circuit, backend) for c in calls],
-            f"Both circuits sent are ISA for {backend.name}.",
-        )
-    )
-    jobs = identify_jobs(calls)
-    if jobs is None:
-        widths = [len(measured_clbits(bound_circuit(c.pubs[0]))) for c in calls]
-        checks.append(
-            CheckResult(
-                "session_pair.exact_states",
-                False,
-                f"Expected one job measuring 2 bits (the Bell pair) and one measuring 3 (the GHZ state); your jobs "
-                f"measure {widths} bits. Measure every qubit of each circuit with `measure_all()`.",
-            )
-        )
-        return checks
-    states = [
-        state_check("session_pair.exact_states", jobs["bell"], BELL, "the Bell circuit is H on qubit 0, then CX(0, 1)"),
-        state_check(
-            "session_pair.exact_states",
-            jobs["ghz"],
-            GHZ,
-            "the GHZ circuit is H on qubit 0, then CX(0, 1) and CX(1, 2), on three qubits",
-        ),
-    ]
-    checks.append(first_failure("session_pair.exact_states", states, "Exact Bell and GHZ states."))
-    if not pair_check.passed:
-        checks.append(provenance_check("session_pair.provenance", None))
-        return checks
-    registers = {name: returned_register(job, returned[name]) for name, job in jobs.items()}
-    missing = [name for name, register in registers.items() if register is None]
-    if missing:
-        checks.append(
-            CheckResult(
-                "session_pair.provenance",
-                False,
-                f"returned[{missing[0]!r}] is not the counts of the {missing[0].upper()} job. Return each job's "
-                "`job.result()[0].data.<register>.get_counts()` unchanged, under its own key.",
-            )
-        )
-        return checks
-    checks.append(CheckResult("session_pair.provenance", True, "Both counts are the sampler's own."))
-    pairs = [(jobs[name], registers[name], returned[name]) for name in ("bell", "ghz")]
-    checks.append(rerun_check("session_pair.honest_counts", pairs, backend, context))
-    return checks
+    v.met("provenance", "Both counts are exactly those of the grader's replays of their jobs.")
 
 
 # job_done
@@ -379,39 +315,106 @@ def done_cases() -> list[Case]:
     return [Case("FakeLimaV2, 321 shots", (FakeLimaV2(), 321))]
 
 
-def check_job_done(case: Case, returned: Any, trace: Trace, context: Context) -> list[CheckResult]:
-    """Checks of `job_done(backend, shots)`."""
+def judge_job_done(case: Case, ev: Evidence, v: Verdicts) -> None:
+    """Verdicts on `job_done(backend, shots)` for one case."""
     backend, shots = case.args
-    checks = [legacy_run_check("job_done", trace, "sampler")]
-    jobs_check, calls = sampler_jobs_check("job_done", trace, backend)
-    checks.append(jobs_check)
-    if calls:
-        checks.append(mode_check("job_done", calls, "backend"))
-        shot_checks = [shots_check("job_done", pub, shots) for call in calls for pub in call.pubs]
-        checks.append(first_failure("job_done.exact_shots", shot_checks, f"Ran exactly {shots} shots."))
-    if returned is True:
-        checks.append(CheckResult("job_done.finished", True, "The finished job reads as finished."))
-    elif returned is False:
-        checks.append(
-            CheckResult(
-                "job_done.finished",
-                False,
-                "The function returned False for a job that had finished. A local job's `status()` is qiskit's "
-                '`JobStatus` enum, not a string, so `job.status() == "DONE"` is always False on a fake backend '
-                "(cloud jobs return strings). Wait with `job.result()`, then return `job.done()`, or compare "
-                "`job.status() is JobStatus.DONE`.",
-            )
+    call = one_job(v, ev, "sampler", backend, "uses_v2_sampler")
+    points = entries(call)
+    problems = [state_problem(e.circuit, "bell") for e in points]
+    if None not in problems:
+        v.fail("bell_state", f"The job's circuit is not {STATES['bell'][1]}: {problems[0]}.")
+    v.met("bell_state", "The job runs the Bell circuit.")
+    mode_check(v, "job_mode", [call], "backend")
+    entry = points[problems.index(None)]
+    ran = call.pubs[entry.pub].shots
+    if ran is None:  # the sampler's default: read it off the grader's own replay
+        ran = ran_shots(replayed(v, ev, call, backend, "exact_shots")[entry.pub])
+    shots_check(v, "exact_shots", ran, shots)
+    returned = ev.returned
+    if returned is True or (isinstance(returned, np.bool_) and bool(returned)):
+        v.met("finished", "The finished job reads as finished.")
+    elif returned is False or isinstance(returned, np.bool_):
+        v.fail(
+            "finished",
+            "The function returned False for a job that had finished. A local job's `status()` is qiskit's "
+            '`JobStatus` enum, not a string, so `job.status() == "DONE"` is always False on a fake backend '
+            "(cloud jobs return strings). Wait with `job.result()`, then return `job.done()`, or compare "
+            "`job.status() is JobStatus.DONE`.",
         )
     else:
-        checks.append(CheckResult("job_done.finished", False, f"Expected True or False, got {returned!r:.80}."))
-    return checks
+        v.fail(
+            "finished",
+            f"Expected True or False, got {returned!r:.80}. Return a `bool`: `job.done()` after `job.result()`.",
+        )
 
 
 EXERCISE = Exercise(
     id="sessions-and-batches",
     tasks=(
-        Task("batch_sweep", 2.0, batch_cases, check_batch_sweep, statistical_tests=len(BATCH_THETAS)),
-        Task("session_pair", 2.0, session_cases, check_session_pair, statistical_tests=2),
-        Task("job_done", 1.0, done_cases, check_job_done, statistical_tests=0),
+        Task(
+            "batch_sweep",
+            "batch_sweep(backend, thetas, shots)",
+            Rubric(
+                (
+                    gate("uses_v2_sampler", "Every job is a V2 sampler's, run on the backend given."),
+                    gate(
+                        "ry_circuits", "For every angle θ, a job's circuit prepares RY(θ)|0⟩ and measures it.", "0.25"
+                    ),
+                    gate(
+                        "provenance",
+                        "The counts returned, angle by angle in the order of `thetas`, are the replays of the jobs.",
+                        "0.5",
+                    ),
+                    credit("in_batch", f"Every job runs in one and the same `Batch` {CLAIMED}.", "0.5"),
+                    credit("one_job_per_angle", "One job per angle, each holding one PUB with one circuit.", "0.25"),
+                    credit("exact_shots", "Every job runs exactly `shots` shots.", "0.25"),
+                    credit("isa_circuit", "Every circuit sent is ISA: transpiled for the backend.", "0.25"),
+                )
+            ),
+            judge_batch_sweep,
+            batch_cases,
+        ),
+        Task(
+            "session_pair",
+            "session_pair(backend, shots)",
+            Rubric(
+                (
+                    gate("uses_v2_sampler", "Every job is a V2 sampler's, run on the backend given."),
+                    gate(
+                        "exact_states",
+                        "One job prepares and measures the Bell state, another the three-qubit GHZ state.",
+                        "0.25",
+                    ),
+                    gate(
+                        "provenance",
+                        "`returned['bell']` and `returned['ghz']` are the replays of their jobs' counts.",
+                        "0.5",
+                    ),
+                    credit("in_session", f"Both jobs run in one and the same `Session` {CLAIMED}.", "0.5"),
+                    credit("two_jobs", "Two jobs of one PUB each: first the Bell circuit, then the GHZ one.", "0.25"),
+                    credit("exact_shots", "Both jobs run exactly `shots` shots.", "0.25"),
+                    credit("isa_circuit", "Both circuits sent are ISA: transpiled for the backend.", "0.25"),
+                )
+            ),
+            judge_session_pair,
+            session_cases,
+        ),
+        Task(
+            "job_done",
+            "job_done(backend, shots)",
+            Rubric(
+                (
+                    gate("uses_v2_sampler", "Exactly one job of a V2 sampler runs, on the backend given."),
+                    gate("bell_state", "The job runs the Bell circuit: H on qubit 0, CX(0, 1), both measured.", "0.25"),
+                    gate("finished", "It returns True for the finished job, as a `bool`.", "0.25"),
+                    credit(
+                        "job_mode", f"The job runs in job mode: `mode=backend`, no Session or Batch {CLAIMED}.", "0.25"
+                    ),
+                    credit("exact_shots", "The job runs exactly `shots` shots.", "0.25"),
+                )
+            ),
+            judge_job_done,
+            done_cases,
+        ),
     ),
 )
