@@ -1,119 +1,128 @@
-"""How often does the grader fail a correct answer? Measured by simulation, printed as figures.
+"""False failures: how often the grader fails an honest answer, for every primitive it replays, on every route.
 
-A correct student's counts and the grader's trusted re-run are two independent runs of the same PUB on the same
-fake backend. This script draws many such pairs (many copies of the PUB in one job, seeded differently for the
-"student" and the "grader"), applies the grader's own tests, and prints how often they reject at several levels:
-the share must stay at or below the level (the tests are calibrated, or conservative). Each exercise splits
-NOTEBOOK_ALPHA over its m tests (Bonferroni), so a correct notebook fails with probability at most NOTEBOOK_ALPHA.
+    python benchmarks/false_failure_rate.py [--runs 1000] [--notebooks 20]
 
-    python benchmarks/false_failure_rate.py [--pairs 2000]
+For each registered V2 primitive, ``--runs`` honest answers (a Bell pair's counts for a sampler, ⟨X⊗X⟩ for an
+estimator) are run and judged as the check cells judge them: the student's call recorded in this process with a
+default seed of its own, its claim sent through JSON, then replayed and checked against the task's rubric. Each run
+uses another seed, and the runs cycle through the course's fake backends and several angles. Then ``--notebooks``
+correct notebooks per contract exercise go through the batch grader (sandboxes, replay, rubric) and the pytest
+plugin's route shares that pipeline. Prints the false failures of each, which replay makes 0: a genuine run is
+reproduced exactly, so there is no statistical test to fail by chance.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import platform
+import subprocess
+import sys
+import tempfile
 import time
 import warnings
+from pathlib import Path
 
-import numpy as np
 from qiskit import QuantumCircuit
 from qiskit.quantum_info import SparsePauliOp
 from qiskit.transpiler import generate_preset_pass_manager
-from qiskit_ibm_runtime.fake_provider import FakeBelemV2, FakeLimaV2
+from qiskit_ibm_runtime import fake_provider
 
-from grader.exercises import load_exercise
-from grader.judge.estimator_checks import spread_factor
-from grader.judge.statistics import NOTEBOOK_ALPHA, same_distribution_pvalue, same_mean_pvalue
-from grader.trusted_primitives import trusted_estimator, trusted_sampler
+from grader.claims import CaseOutcome
+from grader.exercises import Case, load_exercise
+from grader.judge.grade import judge_case
+from grader.primitives import REGISTRY, case_seed
+from grader.scan import ScanResult
+from grader.simulators import COURSE_BACKENDS
+from grader.student_side.task_call import call_task
 
-LEVELS = (0.05, 0.01, 0.001)
-SAMPLERS = ("qiskit_ibm_runtime.executor_sampler.sampler.Sampler", "qiskit_ibm_runtime.sampler.SamplerV2")
-ESTIMATORS = ("qiskit_ibm_runtime.executor_estimator.estimator.Estimator", "qiskit_ibm_runtime.estimator.EstimatorV2")
-
-
-def bell(backend: object) -> QuantumCircuit:
-    """The sampler-basics Bell circuit, transpiled for ``backend``."""
-    circuit = QuantumCircuit(2)
-    circuit.h(0)
-    circuit.cx(0, 1)
-    circuit.measure_all()
-    return generate_preset_pass_manager(backend=backend, optimization_level=1, seed_transpiler=5).run(circuit)
+ROOT = Path(__file__).resolve().parent.parent
+ANGLES = (0.4, 1.1, 2.5, 2.9)
 
 
-def count_pvalues(primitive: str, backend: object, pairs: int, shots: int) -> np.ndarray:
-    """p-values of the grader's counts test on ``pairs`` correct (student, re-run) pairs."""
-    pubs = [(bell(backend), None, shots)] * pairs
-    student = trusted_sampler(primitive, backend, seed=101).run(pubs).result()
-    grader = trusted_sampler(primitive, backend, seed=202).run(pubs).result()
-    return np.array(
-        [
-            same_distribution_pvalue(s.data.meas.get_counts(), g.data.meas.get_counts())
-            for s, g in zip(student, grader, strict=True)
-        ]
-    )
+def make(entry, backend):  # noqa: ANN001 - a registry entry and a fake backend
+    """A fresh, unseeded primitive of ``entry``'s class on ``backend``, built as students build it."""
+    cls = entry.cls
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # the deprecated runtime primitives, on purpose
+        if entry.key.startswith(("client.", "runtime.")):
+            return cls(mode=backend)
+        if entry.key.startswith("qiskit."):
+            return cls(backend=backend)
+        return cls.from_backend(backend)
 
 
-def value_pvalues(primitive: str, backend: object, pairs: int) -> np.ndarray:
-    """p-values of the grader's z-test on ``pairs`` correct ⟨XX⟩ estimates at θ = 1.1; prints the spread of z."""
-    circuit = QuantumCircuit(2)
-    circuit.ry(1.1, 0)
-    circuit.cx(0, 1)
-    isa = generate_preset_pass_manager(backend=backend, optimization_level=1, seed_transpiler=5).run(circuit)
-    pubs = [(isa, SparsePauliOp("XX").apply_layout(isa.layout))] * pairs
-    student = trusted_estimator(primitive, backend, seed=303).run(pubs).result()
-    grader = trusted_estimator(primitive, backend, seed=404).run(pubs).result()
-    z = [
-        (float(s.data.evs) - float(g.data.evs)) / np.hypot(s.data.stds, g.data.stds)
-        for s, g in zip(student, grader, strict=True)
-    ]
-    widen = spread_factor(primitive)
-    print(f"    spread of z: {np.std(z):.3f} (1 = reported errors are exact); the grader widens errors by {widen}")
-    return np.array(
-        [
-            same_mean_pvalue(
-                float(s.data.evs), widen * float(s.data.stds), float(g.data.evs), widen * float(g.data.stds)
-            )
-            for s, g in zip(student, grader, strict=True)
-        ]
-    )
+def honest(entry):  # noqa: ANN001
+    """The honest answer of the contract task for this primitive's kind."""
+    if entry.kind == "sampler":
+
+        def bell_counts(backend, shots):
+            circuit = QuantumCircuit(2)
+            circuit.h(0)
+            circuit.cx(0, 1)
+            circuit.measure_all()
+            isa = generate_preset_pass_manager(backend=backend, optimization_level=1, seed_transpiler=5).run(circuit)
+            return make(entry, backend).run([isa], shots=shots).result()[0].data.meas.get_counts()
+
+        return "sampler-basics", bell_counts
+
+    def xx_expectation(backend, theta):
+        circuit = QuantumCircuit(2)
+        circuit.ry(theta, 0)
+        circuit.cx(0, 1)
+        isa = generate_preset_pass_manager(backend=backend, optimization_level=1, seed_transpiler=5).run(circuit)
+        observable = SparsePauliOp("XX").apply_layout(isa.layout)
+        return float(make(entry, backend).run([(isa, observable)]).result()[0].data.evs)
+
+    return "estimator-basics", xx_expectation
 
 
-def report(name: str, pvalues: np.ndarray, seconds: float) -> None:
-    """Print the share of rejections at each level, with a 95% upper bound when none were seen."""
-    shares = []
-    for level in LEVELS:
-        rejected = int((pvalues < level).sum())
-        bound = f"<{3 / len(pvalues):.4f}" if rejected == 0 else f"{rejected / len(pvalues):.4f}"
-        shares.append(f"{level:>6}: {bound:>8}")
-    print(f"{name:58} n={len(pvalues):5}  " + "  ".join(shares) + f"   ({seconds:.1f} s)")
+def kernel_route(entry, runs: int) -> tuple[int, float]:  # noqa: ANN001
+    """False failures among ``runs`` honest answers judged as the check cells judge them; seconds per run."""
+    exercise_id, answer = honest(entry)
+    task = load_exercise(exercise_id).tasks[0]
+    failures, started = 0, time.perf_counter()
+    for run in range(runs):
+        backend = getattr(fake_provider, COURSE_BACKENDS[run % len(COURSE_BACKENDS)])()
+        argument = 500 + run % 700 if entry.kind == "sampler" else ANGLES[run % len(ANGLES)]
+        case = Case(f"run {run}", (backend, argument))
+        claim = json.loads(json.dumps(call_task(answer, case.args, case_seed(run + 1, task.name, run))))
+        verdicts = judge_case(task, case, CaseOutcome("returned", claim), ScanResult((), {}), {})
+        failures += not all(v.met for v in verdicts.values())
+    return failures, (time.perf_counter() - started) / max(1, runs)
+
+
+def batch_route(notebooks: int) -> dict[str, tuple[int, int]]:
+    """False failures among correct notebooks (each with its own seed) graded by the batch command."""
+    found = {}
+    with tempfile.TemporaryDirectory() as scratch:
+        for exercise in ("sampler-basics", "estimator-basics"):
+            folder = Path(scratch) / exercise
+            folder.mkdir()
+            text = (ROOT / "solutions" / f"{exercise}.ipynb").read_text()
+            for index in range(notebooks):
+                (folder / f"student-{index:03d}.ipynb").write_text(text.replace("SEED = ", f"SEED = {index + 3} + ", 1))
+            out = Path(scratch) / f"{exercise}-out"
+            command = [sys.executable, "-m", "grader", "grade", str(folder), "--exercise", exercise, "--out", str(out)]
+            subprocess.run(command, cwd=ROOT, capture_output=True, check=True)
+            records = json.loads((out / "grades.json").read_text())["submissions"]
+            found[exercise] = (sum(r["score"] != r["max_score"] for r in records), len(records))
+    return found
 
 
 def main() -> None:
-    """Run the simulation and print the table."""
+    """Print the false failures of every primitive on the check-cell route, then of the batch route."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--pairs", type=int, default=2000, help="correct (student, re-run) pairs per row")
+    parser.add_argument("--runs", type=int, default=1000, help="honest runs per primitive")
+    parser.add_argument("--notebooks", type=int, default=20, help="correct notebooks per exercise, batch route")
     args = parser.parse_args()
-    warnings.simplefilter("ignore", DeprecationWarning)  # the deprecated primitives, measured on purpose
-    print("Share of correct answers rejected by each test, at three levels (must be <= the level):")
-    for backend in (FakeLimaV2(), FakeBelemV2()):
-        for primitive in SAMPLERS:
-            start = time.perf_counter()
-            pvalues = count_pvalues(primitive, backend, args.pairs, shots=1000)
-            report(f"counts, {primitive.rsplit('.', 1)[-1]}, {backend.name}", pvalues, time.perf_counter() - start)
-        for primitive in ESTIMATORS:
-            start = time.perf_counter()
-            pvalues = value_pvalues(primitive, backend, args.pairs // 4)
-            report(f"<XX>, {primitive.rsplit('.', 1)[-1]}, {backend.name}", pvalues, time.perf_counter() - start)
-    print(f"\nPer-notebook bound (Bonferroni): each test runs at NOTEBOOK_ALPHA / m, NOTEBOOK_ALPHA = {NOTEBOOK_ALPHA}")
-    for exercise_id in ("sampler-basics", "estimator-basics"):
-        exercise = load_exercise(exercise_id)
-        for batch in (False, True):
-            m = exercise.statistical_tests_for(batch)
-            route = "batch grader" if batch else "check cells"
-            print(
-                f"  {exercise_id:18} {route:13} m = {m:2}: each test at {NOTEBOOK_ALPHA / m:.2e}, "
-                f"false failures <= {NOTEBOOK_ALPHA:g} per correct notebook"
-            )
+    print(f"Python {platform.python_version()}; {args.runs} honest runs per primitive, judged by replay")
+    print(f"{'primitive':42} {'runs':>6} {'false failures':>15} {'rate':>8} {'s/run':>7}")
+    for entry in REGISTRY:
+        failures, seconds = kernel_route(entry, args.runs)
+        print(f"{entry.name:42} {args.runs:6d} {failures:15d} {failures / max(1, args.runs):8.4f} {seconds:7.3f}")
+    for exercise, (failures, total) in batch_route(args.notebooks).items():
+        print(f"batch route, {exercise:29} {total:6d} {failures:15d} {failures / max(1, total):8.4f}")
 
 
 if __name__ == "__main__":

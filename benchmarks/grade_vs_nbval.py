@@ -1,10 +1,11 @@
 """Grading throughput: `python -m grader grade` against `pytest --nbval-lax` on the same student notebooks.
 
-    python benchmarks/grade_vs_nbval.py [--students 30] [--workers CORES]
+    python benchmarks/grade_vs_nbval.py [--students 16] [--workers CORES] [--class correct|mixed]
 
-Writes N realistic notebooks per exercise (sampler-basics and estimator-basics: correct ones, untouched ones and
-wrong ones, in turn), grades them both ways in this run, and prints seconds per notebook, the ratio, the
-latency of one check cell in a warm kernel, and the peak resident memory of one process.
+Writes N realistic notebooks per exercise (sampler-basics and estimator-basics): by default every one correct, each
+with a seed of its own so that no two students' jobs are alike; with ``--class mixed``, correct, untouched and
+wrong ones in turn. Grades them both ways in this run and prints seconds per notebook, the ratio, the latency of
+one check cell in a warm kernel, and the peak resident memory of one process.
 """
 
 from __future__ import annotations
@@ -42,18 +43,18 @@ def cpu_model() -> str:
         return platform.processor() or platform.machine()
 
 
-def write_class(folder: Path, exercise: str, students: int) -> list[Path]:
-    """Write ``students`` notebooks for ``exercise``: correct, untouched and wrong, in turn."""
+def write_class(folder: Path, exercise: str, students: int, mixed: bool) -> list[Path]:
+    """Write ``students`` notebooks for ``exercise``: all correct (own seeds), or correct, untouched and wrong."""
     folder.mkdir()
     paths = []
     for index in range(students):
-        kind = ("correct", "untouched", "wrong")[index % 3]
+        kind = ("correct", "untouched", "wrong")[index % 3] if mixed else "correct"
         source = ROOT / ("exercises" if kind == "untouched" else "solutions") / f"{exercise}.ipynb"
         notebook = nbformat.read(source, as_version=4)
-        if kind == "wrong":
-            old, new = WRONG[exercise]
-            for cell in notebook.cells:
-                cell.source = cell.source.replace(old, new)
+        for cell in notebook.cells:
+            if kind == "wrong":
+                cell.source = cell.source.replace(*WRONG[exercise])
+            cell.source = cell.source.replace("SEED = ", f"SEED = {index + 1} * 7919 + ", 1)
         path = folder / f"{exercise}-{index:03d}-{kind}.ipynb"
         nbformat.write(notebook, path)
         paths.append(path)
@@ -103,7 +104,8 @@ def check_cell_latency(exercise: str) -> tuple[float, float]:
 def main() -> None:
     """Run both routes on the same class and print the figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--students", type=int, default=30, help="notebooks per exercise")
+    parser.add_argument("--students", type=int, default=16, help="notebooks per exercise")
+    parser.add_argument("--class", dest="kind", choices=("correct", "mixed"), default="correct", help="what they hold")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="the grader's --workers")
     args = parser.parse_args()
     print(
@@ -113,7 +115,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch)
         for exercise in EXERCISES:
-            paths = write_class(folder / exercise, exercise, args.students)
+            paths = write_class(folder / exercise, exercise, args.students, args.kind == "mixed")
             grader = timed(grade_command(folder / exercise, exercise, folder / f"{exercise}-out", args.workers), ROOT)
             startup = timed(grade_command(paths[0], exercise, folder / f"{exercise}-one", args.workers), ROOT)
             nbval = timed(

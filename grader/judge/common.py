@@ -106,6 +106,7 @@ def shots_check(v: Verdicts, requirement: str, ran: int, shots: int) -> bool:
 
 HINTS = (
     ("not supported by the target", "the circuit is not ISA. " + ISA_FIX),
+    ("unknown instruction", "the circuit is not ISA (the backend has no such gate). " + ISA_FIX),
     ("is not in the target", "the circuit is not ISA. " + ISA_FIX),
     (
         "number of qubits",

@@ -69,6 +69,13 @@ def _reordered(counts: dict[str, int], order: list[int]) -> dict[str, int]:
     return moved
 
 
+def _virtual_index(circuit: QuantumCircuit) -> dict[int, int]:
+    """For each physical qubit of an ISA circuit, the student's qubit that ends on it (by the circuit's layout)."""
+    if circuit.layout is None:
+        return {}
+    return {physical: virtual for virtual, physical in enumerate(circuit.layout.final_index_layout())}
+
+
 def readings(result: Any, index: tuple[int, ...], circuit: QuantumCircuit) -> list[tuple[str, dict[str, int]]]:
     """The counts an honest task may return for one entry of a replayed PUB result: (how it was read, counts)."""
     data = result.data
@@ -86,7 +93,8 @@ def readings(result: Any, index: tuple[int, ...], circuit: QuantumCircuit) -> li
                 qubits = [measured.qubit_of[circuit.find_bit(bit).index] for bit in register]
             except (semantics.NotReadable, KeyError):
                 continue
-            order = sorted(range(len(qubits)), key=lambda i: qubits[i])
+            virtual = _virtual_index(circuit)
+            order = sorted(range(len(qubits)), key=lambda i: virtual.get(qubits[i], qubits[i]))
             if order != list(range(len(qubits))):
                 found.append((f"register `{name}` in qubit order", _reordered(counts, order)))
     if len(found) > 1:

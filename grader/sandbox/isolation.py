@@ -76,6 +76,8 @@ class Isolation:
     python_paths: tuple[str, ...] = ()
     workroot: str = ""
     _free: list[int] = field(default_factory=list)
+    _locks: list[int] = field(default_factory=list)
+    """Open lock files of the uids this run holds, so that a concurrent grading run picks others."""
     _lock: threading.Condition = field(default_factory=threading.Condition)
 
     def describe(self) -> dict[str, Any]:
@@ -186,9 +188,9 @@ def choose(requested: str, workers: int, protect: list[Path], uid_base: int, nam
     if level == "namespaces" and not namespaces_allowed:
         raise IsolationError("this machine does not let the grader create namespaces; use `--isolation uid`")
     uids: tuple[int, ...] = ()
+    locks: list[int] = []
     if level in ("namespaces", "uid"):
-        uids = tuple(uid_base + i for i in range(max(1, workers)))
-        _check_uids_free(uids)
+        uids, locks = _claim_uids(uid_base, max(1, workers))
     workroot = ""
     if level != "namespaces":
         import tempfile
@@ -198,11 +200,48 @@ def choose(requested: str, workers: int, protect: list[Path], uid_base: int, nam
     hidden = tuple(sorted({str(p.resolve()) for p in protect if p.exists()}))
     isolation = Isolation(level, uids, hidden, tuple(python_paths()), workroot)
     isolation._free = list(reversed(uids))
+    isolation._locks = locks
     return isolation
 
 
 class IsolationError(RuntimeError):
     """The isolation asked for is not available, or a sandbox uid cannot run the course's Python."""
+
+
+UID_LOCKS = "/run/lock/grader-sandbox-uids"
+UID_SEARCH = 1000
+
+
+def _claim_uids(base: int, count: int) -> tuple[tuple[int, ...], list[int]]:
+    """``count`` sandbox uids from ``base`` up that no other grading run holds, with the locks that hold them.
+
+    Two runs on one machine must never share a uid: each kills every process of its uids after every sandbox.
+    """
+    import fcntl
+
+    folder = UID_LOCKS if os.path.isdir(os.path.dirname(UID_LOCKS)) else "/tmp/grader-sandbox-uids"
+    os.makedirs(folder, mode=0o700, exist_ok=True)
+    uids: list[int] = []
+    locks: list[int] = []
+    for uid in range(base, base + UID_SEARCH):
+        fd = os.open(os.path.join(folder, f"{uid}.lock"), os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            continue
+        try:
+            _check_uids_free((uid,))
+        except IsolationError:
+            os.close(fd)
+            continue
+        uids.append(uid)
+        locks.append(fd)
+        if len(uids) == count:
+            return tuple(uids), locks
+    for fd in locks:
+        os.close(fd)
+    raise IsolationError(f"no {count} free sandbox uids from {base} on: choose others with --uid-base")
 
 
 def _check_uids_free(uids: tuple[int, ...]) -> None:

@@ -59,10 +59,11 @@ def preflight(isolation: Isolation, limits: Limits) -> None:
                 detail = f"{error.get('type')}: {error.get('message')}"
             except ValueError:
                 pass
-        cells = "; ".join(outcome.cell_errors.values())
+        detail = detail or "; ".join(outcome.cell_errors.values()) or case.status
+        unreadable = uid is not None and any(word in detail for word in ("Permission", "No module", "ModuleNotFound"))
         raise IsolationError(
-            f"a sandbox (isolation {isolation.level}, uid {uid}) cannot run the course's Python: "
-            f"{detail or cells or case.status}. {unreadable_message(uid, paths) if uid is not None else ''}".strip()
+            f"a sandbox (isolation {isolation.level}, uid {uid}) could not run the pre-flight probe ({case.status}: "
+            f"{detail})." + (" " + unreadable_message(uid, paths) if unreadable else "")
         )
     found = decode_case(case.claim).returned
     if found["unreadable"]:
