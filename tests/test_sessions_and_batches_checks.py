@@ -13,8 +13,10 @@ import pytest
 from answers import graded, unmet
 from qiskit import QuantumCircuit
 from qiskit.circuit import Parameter
+from qiskit.primitives import BackendSamplerV2
 from qiskit.providers import JobStatus
 from qiskit.transpiler import generate_preset_pass_manager
+from qiskit_aer.primitives import SamplerV2 as AerSampler
 from qiskit_ibm_runtime import Batch, SamplerV2, Session
 from qiskit_ibm_runtime.executor_sampler import Sampler
 
@@ -409,9 +411,27 @@ def done_by_the_status_name_unseeded(backend, shots):
     return (status if isinstance(status, str) else status.name) == "DONE"
 
 
+def done_with_qiskit_aer_sampler_from_backend(backend, shots):
+    job = AerSampler.from_backend(backend, seed=SEED).run([isa(bell(), backend)], shots=shots)
+    job.result()
+    return job.done()
+
+
+def done_with_backend_sampler_v2_unseeded(backend, shots):
+    job = BackendSamplerV2(backend=backend).run([isa(bell(), backend)], shots=shots)
+    job.result()
+    return job.status() == JobStatus.DONE
+
+
 @pytest.mark.parametrize(
     "answer",
-    [done_solution, done_by_enum_identity_with_the_deprecated_sampler, done_by_the_status_name_unseeded],
+    [
+        done_solution,
+        done_by_enum_identity_with_the_deprecated_sampler,
+        done_by_the_status_name_unseeded,
+        done_with_qiskit_aer_sampler_from_backend,
+        done_with_backend_sampler_v2_unseeded,
+    ],
     ids=lambda f: f.__name__,
 )
 def test_job_done_honest_styles_get_full_marks(answer):
