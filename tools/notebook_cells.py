@@ -8,9 +8,10 @@ Run it after changing `repository` in `_config.yml` (a fork) or a chapter's sour
 - in `exercises/*.ipynb` and `solutions/*.ipynb`, the **Colab set-up cell** (the first code cell that tests for
   `google.colab`), which clones the course from `repository.url` and `repository.branch` of `_config.yml`, and the
   **title cell** (the first cell): an exercise is titled "Exercise: …" and links its solution, a solution is titled
-  "Solution: …" and links its exercise. The tool touches no other cell, and of those two only their source:
-  outputs, execution counts and metadata stay as they are, so `pytest --nbval` still compares the solutions'
-  stored outputs;
+  "Solution: …" and links its exercise, and a **rubric cell** above every check cell: the task's requirements and
+  points, from its exercise's specification (`grader/exercises/`). The tool touches no other cell, and of these
+  only their source (a missing rubric cell is inserted): outputs, execution counts and metadata stay as they are,
+  so `pytest --nbval` still compares the solutions' stored outputs;
 - `book/_colab/`, a notebook twin of every executable page of the book (`book/<page>.md` becomes
   `book/_colab/<page>.ipynb`), because Colab opens only `.ipynb` files: the page's cells, outputs cleared, with a
   set-up cell after the title that fetches the course in Colab and runs there from the page's folder. A cell
@@ -134,23 +135,66 @@ def notebooks(root: Path = ROOT) -> list[Path]:
     return sorted((root / "exercises").glob("*.ipynb")) + sorted((root / "solutions").glob("*.ipynb"))
 
 
+def rubric_source(exercise_id: str, task_name: str) -> str:
+    """The rubric cell of one task: its requirements and points, as the grader applies them."""
+    from grader.exercises import load_exercise
+
+    task = load_exercise(exercise_id).task(task_name)
+    return (
+        f"**How `{task.name}` is graded.** The check cell below shows each requirement with ✔ or ✘ and its points; "
+        "the batch grader applies the same rubric, on more cases. A requirement that makes the task score 0 is one "
+        "it cannot do without.\n\n" + task.rubric.markdown()
+    )
+
+
+def _rubric_places(notebook: nbformat.NotebookNode) -> list[tuple[int, str, bool]]:
+    """For each check cell: its index, its rubric cell's source, and whether a rubric cell is already above it."""
+    exercise_id = notebook.metadata["grader"]["exercise"]
+    places = []
+    for index, cell in enumerate(notebook.cells):
+        task = cell.get("metadata", {}).get("grader", {}).get("check")
+        if cell.cell_type != "code" or not task:
+            continue
+        above = notebook.cells[index - 1] if index else None
+        present = above is not None and above.get("metadata", {}).get("grader", {}).get("rubric") == task
+        places.append((index, rubric_source(exercise_id, task), present))
+    return places
+
+
 def stale_cells(path: Path, repository: Repository) -> list[int]:
     """The indices of the generated cells of ``path`` that disagree with what the tool would write."""
     notebook = nbformat.read(path, as_version=4)
-    return [i for i, source in expected_sources(path, repository).items() if notebook.cells[i].source != source]
+    stale = [i for i, source in expected_sources(path, repository).items() if notebook.cells[i].source != source]
+    for index, source, present in _rubric_places(notebook):
+        if not present or notebook.cells[index - 1].source != source:
+            stale.append(index - 1 if present else index)
+    return stale
 
 
 def rewrite(path: Path, repository: Repository) -> list[int]:
-    """Rewrite the stale generated cells of ``path`` in place, and return their indices."""
+    """Rewrite the stale generated cells of ``path`` in place (inserting missing rubric cells); their indices."""
     notebook = nbformat.read(path, as_version=4)
     changed = []
     for index, source in expected_sources(path, repository).items():
         if notebook.cells[index].source != source:
             notebook.cells[index].source = source
             changed.append(index)
+    for index, source, present in reversed(_rubric_places(notebook)):
+        if present and notebook.cells[index - 1].source != source:
+            notebook.cells[index - 1].source = source
+            changed.append(index - 1)
+        elif not present:
+            task = notebook.cells[index].metadata["grader"]["check"]
+            cell = nbformat.v4.new_markdown_cell(source, metadata={"grader": {"rubric": task}})
+            if "id" in notebook.cells[index]:
+                cell.id = f"rubric-{task}".replace("_", "-")
+            else:
+                cell.pop("id", None)
+            notebook.cells.insert(index, cell)
+            changed.append(index)
     if changed:
         nbformat.write(notebook, path)
-    return changed
+    return sorted(changed)
 
 
 RAISES_MAGIC_SOURCE = '''\
