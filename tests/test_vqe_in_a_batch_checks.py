@@ -1,120 +1,191 @@
-"""The vqe-in-a-batch checks, run in-process as a check cell runs them, on right and wrong answers."""
+"""vqe-in-a-batch's rubric on real answers: honest styles get full marks; a wrong Hamiltonian, bound circuits,
+invented energies, no Batch, extra jobs and short runs lose what the rubric says, and no message accuses.
+
+A minimisation runs 20 jobs per case, so the wrong ones here stop COBYLA after 6 evaluations (its least for four
+parameters; both starts are already below the threshold then) and lose `cobyla_run` besides what they show.
+"""
 
 from __future__ import annotations
 
 import warnings
 
 import numpy as np
-from answers import failing_checks
+import pytest
+from answers import graded, unmet
 from qiskit.circuit.library import real_amplitudes
 from qiskit.primitives import StatevectorEstimator
 from qiskit.quantum_info import SparsePauliOp
 from qiskit.transpiler import generate_preset_pass_manager
+from qiskit_aer.primitives import EstimatorV2 as AerEstimator
 from qiskit_ibm_runtime import Batch, EstimatorV2, Session
 from qiskit_ibm_runtime.executor_estimator import Estimator
 from scipy.optimize import minimize
 
 from grader.exercises.vqe_in_a_batch import MINIMISE_THRESHOLD, exact_energy, minimise_cases
 
+EXERCISE = "vqe-in-a-batch"
 SEED = 71
 PRECISION = 0.03
 HAMILTONIAN = SparsePauliOp.from_list([("ZZ", 1.0), ("XI", 0.5), ("IX", 0.5)])
+ACCUSING = ("typing", "typed", "editing", "edited", "cheat", "forg", "tamper")
 
 
-def isa_ansatz(backend, parameters=None):
+def messages(result):
+    return " ".join(c.message for c in result.checks)
+
+
+def assert_fair(result, score, missing):
+    """The score and the unmet requirements are exactly these, and no message suggests cheating."""
+    assert (result.score, unmet(result)) == (score, missing), messages(result)
+    assert not any(word in messages(result).lower() for word in ACCUSING), messages(result)
+
+
+def isa_ansatz(backend, parameters=None, seed=SEED):
     ansatz = real_amplitudes(2, reps=1)
     if parameters is not None:
         ansatz = ansatz.assign_parameters(parameters)
-    return generate_preset_pass_manager(backend=backend, optimization_level=1, seed_transpiler=SEED).run(ansatz)
+    return generate_preset_pass_manager(backend=backend, optimization_level=1, seed_transpiler=seed).run(ansatz)
 
 
 def client_estimator(mode, level=None):
-    estimator = Estimator(mode=mode) if level is None else Estimator(mode=mode, options={"resilience_level": level})
+    options = {"resilience_level": level} if level is not None else {}
+    estimator = Estimator(mode=mode, options=options)
     estimator.options.simulator.seed_simulator = SEED
     estimator.options.default_precision = PRECISION
     return estimator
 
 
-def deprecated_estimator(mode):
+def runtime_estimator(mode, seeded=True):
+    options = {"default_precision": PRECISION}
+    if seeded:
+        options["simulator"] = {"seed_simulator": SEED}
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        return EstimatorV2(mode=mode, options={"simulator": {"seed_simulator": SEED}, "default_precision": PRECISION})
-
-
-failed_ids = failing_checks("vqe-in-a-batch")
+        warnings.simplefilter("ignore", DeprecationWarning)  # EstimatorV2 is deprecated since 0.50: still accepted
+        return EstimatorV2(mode=mode, options=options)
 
 
 def energy_with(estimator, circuit, observable, parameters):
     return float(estimator.run([(circuit, observable, parameters)]).result()[0].data.evs)
 
 
-def test_energy_with_the_client_side_estimator_passes():
-    def energy(backend, parameters):
-        circuit = isa_ansatz(backend)
-        return energy_with(client_estimator(backend), circuit, HAMILTONIAN.apply_layout(circuit.layout), parameters)
-
-    assert failed_ids(energy) == set()
+# energy(backend, parameters): ⟨H⟩ of the ansatz, one job.
 
 
-def test_energy_with_the_deprecated_estimator_passes():
-    def energy(backend, parameters):
-        circuit = isa_ansatz(backend)
-        observable = HAMILTONIAN.apply_layout(circuit.layout)
-        return energy_with(deprecated_estimator(backend), circuit, observable, parameters)
-
-    assert failed_ids(energy) == set()
+def energy_graded(function):
+    return graded(EXERCISE, "energy", function)
 
 
-def test_energy_from_backend_run_counts_fails_the_gates():
-    def energy(backend, parameters):
-        circuit = real_amplitudes(2, reps=1).assign_parameters(parameters)
-        circuit.measure_all()
-        isa = generate_preset_pass_manager(backend=backend, optimization_level=1, seed_transpiler=SEED).run(circuit)
-        counts = backend.run(isa, shots=2000, seed_simulator=SEED).result().get_counts()
-        return sum((-1) ** (key.count("1") % 2) * n for key, n in counts.items()) / 2000  # <ZZ> only
-
-    assert {"energy.no_backend_run", "energy.uses_v2_estimator"} <= failed_ids(energy)
+def energy_client_seeded(backend, parameters):  # the solution's style: precision given to `run`
+    circuit = isa_ansatz(backend)
+    job = client_estimator(backend).run([(circuit, HAMILTONIAN.apply_layout(circuit.layout), parameters)])
+    return float(job.result()[0].data.evs)
 
 
-def test_energy_of_a_hamiltonian_without_its_half_fails_the_exact_check():
+def energy_runtime_unseeded(backend, parameters):  # the grader seeds it; the value as a numpy float
+    circuit = isa_ansatz(backend)
+    result = runtime_estimator(backend, seeded=False).run(
+        [(circuit, HAMILTONIAN.apply_layout(circuit.layout), parameters)]
+    )
+    return result.result()[0].data.evs[()]
+
+
+def energy_aer_rounded(backend, parameters):  # Aer's estimator, another layout, rounded to 6 decimals
+    circuit = isa_ansatz(backend, seed=5)
+    value = energy_with(
+        AerEstimator.from_backend(backend), circuit, HAMILTONIAN.apply_layout(circuit.layout), parameters
+    )
+    return round(value, 6)
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [energy_client_seeded, energy_runtime_unseeded, energy_aer_rounded],
+    ids=["client-seeded", "runtime-unseeded-numpy", "aer-other-layout-rounded"],
+)
+def test_honest_energies_get_full_marks(answer):
+    result = energy_graded(answer)
+    assert (result.score, unmet(result)) == (2.0, set()), messages(result)
+
+
+def test_a_hamiltonian_without_its_halves_fails_with_the_coefficients_named():
     def energy(backend, parameters):
         circuit = isa_ansatz(backend)
         wrong = SparsePauliOp.from_list([("ZZ", 1.0), ("XI", 1.0), ("IX", 1.0)]).apply_layout(circuit.layout)
-        return energy_with(client_estimator(backend, level=0), circuit, wrong, parameters)
+        return energy_with(AerEstimator.from_backend(backend), circuit, wrong, parameters)
 
-    assert failed_ids(energy) == {"energy.right_pub"}
+    result = energy_graded(energy)
+    assert_fair(result, 0.0, {"right_observable", "provenance"})
+    assert "coefficient 0.5" in messages(result)
 
 
-def test_energy_with_parameters_bound_before_transpiling_fails_the_pub_requirement():
+def test_parameters_in_another_order_fail_the_state_with_a_hint():
+    def energy(backend, parameters):
+        circuit = isa_ansatz(backend)
+        observable = HAMILTONIAN.apply_layout(circuit.layout)
+        return energy_with(AerEstimator.from_backend(backend), circuit, observable, parameters[::-1])
+
+    result = energy_graded(energy)
+    assert_fair(result, 0.0, {"right_state", "right_observable", "provenance", "parameters_in_pub"})
+    assert "another order" in messages(result)
+
+
+def test_parameters_bound_before_transpiling_lose_only_that_credit():
     def energy(backend, parameters):
         circuit = isa_ansatz(backend, parameters)
         observable = HAMILTONIAN.apply_layout(circuit.layout)
-        return float(client_estimator(backend, level=0).run([(circuit, observable)]).result()[0].data.evs)
+        return float(AerEstimator.from_backend(backend).run([(circuit, observable)]).result()[0].data.evs)
 
-    assert failed_ids(energy) == {"energy.parameters_in_pub"}
+    result = energy_graded(energy)
+    assert_fair(result, 1.75, {"parameters_in_pub"})
+    assert "third entry" in messages(result)
 
 
-def test_energy_typed_in_from_a_statevector_fails_provenance():
+def test_the_noise_free_energy_returned_fails_provenance_without_an_accusation():
     def energy(backend, parameters):
-        circuit = isa_ansatz(backend)
-        energy_with(client_estimator(backend, level=0), circuit, HAMILTONIAN.apply_layout(circuit.layout), parameters)
+        energy_aer_rounded(backend, parameters)
         return exact_energy(parameters)
 
-    assert failed_ids(energy) == {"energy.provenance"}
+    result = energy_graded(energy)
+    assert_fair(result, 0.0, {"provenance"})
 
 
-def test_energy_from_a_statevector_estimator_ignores_the_backend():
+def test_a_statevector_estimator_ignores_the_backend():
     def energy(backend, parameters):
         return energy_with(StatevectorEstimator(seed=SEED), real_amplitudes(2, reps=1), HAMILTONIAN, parameters)
 
-    assert failed_ids(energy) == {"energy.uses_v2_estimator"}
+    result = energy_graded(energy)
+    assert_fair(
+        result,
+        0.0,
+        {"uses_v2_estimator", "right_state", "right_observable", "provenance", "parameters_in_pub", "isa_circuit"},
+    )
+    assert "ignores the backend" in messages(result)
 
 
-def vqe(backend, initial, iterations, make_estimator, extra_job=False):
-    """A COBYLA run whose every evaluation is one estimator job; the estimator is built by ``make_estimator``."""
+def test_an_energy_from_backend_run_counts_fails_the_legacy_gates():
+    def energy(backend, parameters):
+        circuit = real_amplitudes(2, reps=1).assign_parameters(parameters)
+        circuit.measure_all()
+        pass_manager = generate_preset_pass_manager(backend=backend, optimization_level=1, seed_transpiler=SEED)
+        counts = backend.run(pass_manager.run(circuit), shots=2000).result().get_counts()
+        return sum((-1) ** (key.count("1") % 2) * n for key, n in counts.items()) / 2000  # ⟨ZZ⟩ only
+
+    result = energy_graded(energy)
+    assert result.score == 0.0
+    assert {"reads_as_v2", "no_backend_run", "uses_v2_estimator"} <= unmet(result)
+
+
+# minimize_energy(backend, initial, iterations): COBYLA inside one Batch, one job per evaluation.
+
+
+def minimize_graded(function):
+    return graded(EXERCISE, "minimize_energy", function)
+
+
+def vqe(backend, initial, iterations, estimator, extra_job=False):
+    """A COBYLA run whose every evaluation is one job of ``estimator``."""
     circuit = isa_ansatz(backend)
     observable = HAMILTONIAN.apply_layout(circuit.layout)
-    estimator = make_estimator()
 
     def cost(parameters):
         return energy_with(estimator, circuit, observable, parameters)
@@ -124,56 +195,81 @@ def vqe(backend, initial, iterations, make_estimator, extra_job=False):
     return {"energy": energy, "parameters": list(result.x), "evaluations": result.nfev}
 
 
-def test_minimisation_in_a_batch_passes_with_either_estimator():
+def minimize_client_in_a_batch(backend, initial, iterations):  # the solution's style
+    with Batch(backend=backend) as batch:
+        return vqe(backend, initial, iterations, client_estimator(batch, level=0))
+
+
+def minimize_runtime_unseeded_arrays(backend, initial, iterations):  # numpy values, result.x as it comes, 6 d.p.
+    with Batch(backend=backend) as batch:
+        estimator = runtime_estimator(batch, seeded=False)
+        circuit = isa_ansatz(backend)
+        observable = HAMILTONIAN.apply_layout(circuit.layout)
+
+        def cost(parameters):
+            return estimator.run([(circuit, observable, parameters)]).result()[0].data.evs
+
+        result = minimize(cost, np.asarray(initial), method="COBYLA", options={"maxiter": iterations})
+    return {"energy": round(float(result.fun), 6), "parameters": result.x, "evaluations": result.nfev}
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [minimize_client_in_a_batch, minimize_runtime_unseeded_arrays],
+    ids=["client-seeded", "runtime-unseeded-arrays"],
+)
+def test_honest_minimisations_in_a_batch_get_full_marks(answer):
+    result = minimize_graded(answer)
+    assert (result.score, unmet(result)) == (3.0, set()), messages(result)
+
+
+def minimize_aer_no_batch(backend, initial, iterations):
+    return vqe(backend, initial, 6, AerEstimator.from_backend(backend, options={"default_precision": PRECISION}))
+
+
+def minimize_in_a_session(backend, initial, iterations):
+    with Session(backend=backend) as session:
+        return vqe(backend, initial, 6, runtime_estimator(session))
+
+
+@pytest.mark.parametrize("answer", [minimize_aer_no_batch, minimize_in_a_session], ids=["no-batch", "session"])
+def test_jobs_outside_a_batch_lose_the_batch_credit(answer):
+    result = minimize_graded(answer)
+    assert_fair(result, 2.0, {"in_a_batch", "cobyla_run"})
+    assert "with Batch(backend=backend)" in messages(result)
+
+
+def test_an_extra_job_after_the_minimisation_loses_one_job_per_evaluation():
     def minimize_energy(backend, initial, iterations):
         with Batch(backend=backend) as batch:
-            return vqe(backend, initial, iterations, lambda: client_estimator(batch, level=0))
+            return vqe(backend, initial, 6, runtime_estimator(batch), extra_job=True)
 
-    assert failed_ids(minimize_energy) == set()
-
-    def minimize_energy(backend, initial, iterations):  # noqa: F811 - the same task, written with EstimatorV2
-        with Batch(backend=backend) as batch:
-            return vqe(backend, initial, iterations, lambda: deprecated_estimator(batch))
-
-    assert failed_ids(minimize_energy) == set()
+    result = minimize_graded(minimize_energy)
+    assert_fair(result, 2.25, {"one_job_per_evaluation", "cobyla_run"})
+    assert "maxiter" in messages(result)
 
 
-def test_minimisation_outside_a_batch_or_in_a_session_fails_the_mode():
-    def minimize_energy(backend, initial, iterations):
-        return vqe(backend, initial, iterations, lambda: deprecated_estimator(backend))
-
-    assert failed_ids(minimize_energy) == {"minimize_energy.in_a_batch"}
-
-    def minimize_energy(backend, initial, iterations):  # noqa: F811 - a Session instead of a Batch
-        with Session(backend=backend) as session:
-            return vqe(backend, initial, iterations, lambda: deprecated_estimator(session))
-
-    assert failed_ids(minimize_energy) == {"minimize_energy.in_a_batch"}
-
-
-def test_an_extra_job_after_the_minimisation_breaks_one_job_per_evaluation():
+def test_the_noise_free_energy_returned_fails_provenance():
     def minimize_energy(backend, initial, iterations):
         with Batch(backend=backend) as batch:
-            return vqe(backend, initial, iterations, lambda: deprecated_estimator(batch), extra_job=True)
-
-    assert failed_ids(minimize_energy) == {"minimize_energy.one_job_per_evaluation"}
-
-
-def test_stopping_after_a_few_evaluations_fails_the_budget():
-    def minimize_energy(backend, initial, iterations):
-        with Batch(backend=backend) as batch:
-            return vqe(backend, initial, 6, lambda: deprecated_estimator(batch))  # 6: COBYLA's least
-
-    assert "minimize_energy.cobyla_run" in failed_ids(minimize_energy)
-
-
-def test_returning_the_noise_free_energy_fails_provenance():
-    def minimize_energy(backend, initial, iterations):
-        with Batch(backend=backend) as batch:
-            found = vqe(backend, initial, iterations, lambda: deprecated_estimator(batch))
+            found = vqe(backend, initial, 6, runtime_estimator(batch))
         return {**found, "energy": exact_energy(found["parameters"])}
 
-    assert failed_ids(minimize_energy) == {"minimize_energy.provenance"}
+    result = minimize_graded(minimize_energy)
+    assert_fair(result, 0.0, {"provenance", "minimised", "cobyla_run"})
+    assert "replay of that job" in messages(result)
+
+
+def test_returning_the_start_without_minimising_fails_the_threshold():
+    def minimize_energy(backend, initial, iterations):
+        with Batch(backend=backend) as batch:
+            circuit = isa_ansatz(backend)
+            energy = energy_with(runtime_estimator(batch), circuit, HAMILTONIAN.apply_layout(circuit.layout), initial)
+        return {"energy": energy, "parameters": list(initial), "evaluations": 1}
+
+    result = minimize_graded(minimize_energy)
+    assert_fair(result, 0.0, {"minimised", "cobyla_run"})
+    assert "ground energy" in messages(result)
 
 
 def test_the_starting_points_fail_the_threshold_and_the_ground_state_passes_it():
