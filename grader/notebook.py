@@ -23,6 +23,7 @@ from typing import Any
 from grader.claims import CaseOutcome
 from grader.exercises import load_exercise
 from grader.judge.grade import grade_task
+from grader.judge.rubric import shown
 from grader.load import Cell
 from grader.primitives import DEFAULT_SEED, case_seed
 from grader.results import TaskResult
@@ -73,8 +74,7 @@ def run_checks(exercise_id: str, function: Callable[..., Any], seed: int = DEFAU
     return grade_task(task, cases, outcomes, scan, {}, parallel=ThreadPoolExecutor)
 
 
-def _points(value: float) -> str:
-    return f"{value:g}"
+_points = shown
 
 
 def card_text(result: TaskResult) -> str:

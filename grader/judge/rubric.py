@@ -42,9 +42,15 @@ class Rubric:
         rows = ["| requirement | points | if not met |", "| --- | --- | --- |"]
         for requirement in self.requirements:
             effect = "the task scores 0" if requirement.gate else "these points only"
-            rows.append(f"| {requirement.text} | {requirement.points:g} | {effect} |")
-        rows.append(f"| **total** | **{self.total:g}** | |")
+            rows.append(f"| {requirement.text} | {shown(requirement.points)} | {effect} |")
+        rows.append(f"| **total** | **{shown(self.total)}** | |")
         return "\n".join(rows)
+
+
+def shown(points: Decimal | float) -> str:
+    """Points as a learner reads them: 2, 0.5, 0.25 (no trailing zeros)."""
+    text = format(Decimal(str(points)).normalize(), "f")
+    return "0" if text in ("-0", "") else text
 
 
 def gate(id: str, text: str, points: str = "0") -> Requirement:
