@@ -18,6 +18,7 @@ from grader.judge.grade import grade_exercise, summed
 from grader.load import SubmissionError, load_submission
 from grader.primitives import case_seed
 from grader.results import SubmissionRecord
+from grader.sandbox import forkserver
 from grader.sandbox.isolation import Isolation, Limits
 from grader.sandbox.runner import CaseRequest, run_isolated
 from grader.scan import scan_cells
@@ -113,5 +114,8 @@ def grade_all(
             if progress:
                 progress(done, len(paths))
     final = [r for r in records if r is not None]
+    survivors = isolation.clear(forkserver.shared().kill_uid)  # 6. report, once every sandbox process is gone
+    if survivors:
+        print(f"warning: processes of sandbox uids {survivors} survived the cleanup", file=sys.stderr)
     write_reports(out, exercise, final, submissions, report)
     return final

@@ -111,6 +111,27 @@ class Isolation:
                 self._free.append(uid)
                 self._lock.notify()
 
+    def clear(self, kill_uid: Any) -> list[int]:
+        """End every process of every sandbox uid (``kill_uid(uid)`` kills one uid's) and remove what they left.
+
+        Returns the uids that still had processes afterwards (none, unless the kernel refused).
+        """
+        survivors = []
+        for uid in self.uids:
+            for _ in range(5):
+                kill_uid(uid)
+                if not processes_of(uid):
+                    break
+                time.sleep(0.05)
+            else:
+                survivors.append(uid)
+            if self.level == "uid":
+                remove_files_of(uid)
+        if self.workroot:
+            shutil.rmtree(self.workroot, ignore_errors=True)
+            os.makedirs(self.workroot, mode=0o711, exist_ok=True)
+        return survivors
+
     def workdir(self, uid: int | None) -> str:
         """A fresh working directory for one sandbox on the host (uid and process levels)."""
         path = os.path.join(
