@@ -163,7 +163,7 @@ def test_a_stub_or_a_function_that_raises_is_reported_in_the_learners_words() ->
         raise NotImplementedError
 
     result = bell_graded(stub)
-    assert (result.status, result.score) == ("error", 0.0) and "not written yet" in result.checks[0].message
+    assert (result.status, result.score) == ("failed", 0.0) and "not written yet" in result.checks[0].message
     assert all(not c.evaluated for c in result.checks[4:])  # every requirement still listed, marked not checked
 
 

@@ -31,7 +31,7 @@ from grader.judge.sampling import (
 )
 from grader.primitives import Unreplayable
 
-BATCH_THETAS = (0.3, 1.5, 2.9)
+BATCH_THETAS = (2.9, 0.3, 1.5)
 """P('1') = sin²(θ/2) is 0.02, 0.47 and 0.99: a wrong angle, order or gate cannot hide."""
 MODE_FIX = {
     "batch": "open `with Batch(backend=backend) as batch:` and build the sampler inside it with `mode=batch`",

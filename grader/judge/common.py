@@ -12,7 +12,7 @@ from qiskit import QuantumCircuit
 
 from grader.claims import Call
 from grader.judge.evidence import Evidence
-from grader.judge.replay import backend_for
+from grader.judge.replay import backend_for, describe
 from grader.judge.rubric import Verdicts
 from grader.primitives import Unreplayable
 
@@ -46,8 +46,12 @@ def one_job(v: Verdicts, ev: Evidence, kind: str, backend: Any, requirement: str
         )
     try:
         backend_for(call.backend, backend)
-    except Unreplayable as error:
-        v.fail(requirement, f"The {call.name} {error}. Pass the function's `backend` as `mode=backend`.")
+    except Unreplayable:
+        v.fail(
+            requirement,
+            f"Your {call.name} job ran on {describe(call.backend)}, not on the backend given ({backend.name}): pass "
+            "the function's `backend` as `mode=backend`.",
+        )
     v.met(requirement, f"One {call.name} job on {backend.name}.")
     return call
 

@@ -168,16 +168,27 @@ def grade_task(
                 requirement=requirement.text,
             )
         )
-    statuses = {o.status if o else "crashed" for o in outcomes}
+    statuses = {_status(o) for o in outcomes}
     if all(row.met for row in rows.values()):
         status = "passed"
     elif "timeout" in statuses:
         status = "timeout"
-    elif statuses & {"crashed", "missing"} or not rows["runs"].met:
+    elif statuses & {"crashed", "missing", "raised"}:
         status = "error"
     else:
-        status = "failed"
+        status = "failed"  # it ran (or is not written yet) but does not meet its rubric
     return TaskResult(task.name, status, float(score), float(task.points), checks)
+
+
+def _status(outcome: CaseOutcome | None) -> str:
+    """How a case ended, with a stub's NotImplementedError counted as "unwritten" rather than an error."""
+    if outcome is None:
+        return "crashed"
+    if outcome.status == "raised":
+        error = outcome.claim.get("error") if isinstance(outcome.claim, dict) else None
+        if isinstance(error, dict) and error.get("type") == "NotImplementedError":
+            return "unwritten"
+    return outcome.status
 
 
 def grade_exercise(
