@@ -131,6 +131,8 @@ def judge_energy(case: Case, ev: Evidence, v: Verdicts) -> None:
     """Verdicts on `energy(backend, parameters)` for one case."""
     backend, parameters = case.args
     call = one_job(v, ev, "estimator", backend, "uses_v2_estimator")
+    if not call.pubs:
+        v.fail("right_state", "The job holds no PUB: send `(isa_ansatz, isa_hamiltonian, parameters)`.")
     pub = call.pubs[0]
     found = estimator_entries([call], 64)
     sent = found[0].values if found and len(found) == 1 else ()

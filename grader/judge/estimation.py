@@ -206,6 +206,8 @@ def jobs_on(v: Verdicts, ev: Evidence, kind: str, backend: Any, requirement: str
             backend_for(call.backend, backend)
         except Unreplayable as error:
             v.fail(requirement, f"The {call.name} {error}. Pass the function's `backend` as `mode=backend`.")
+        if not call.pubs:
+            v.fail(requirement, f"The {kind} job holds no PUB: pass the PUBs to `run` as a list, `run([pub])`.")
     names = sorted({call.name for call in calls})
     jobs = "One job" if len(calls) == 1 else f"{len(calls)} jobs"
     v.met(requirement, f"{jobs} of {' and '.join(names)} on {backend.name}.")
