@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -15,13 +16,17 @@ EXERCISES = sorted(p.stem for p in (ROOT / "exercises").glob("*.ipynb"))
 
 @pytest.mark.parametrize("exercise", EXERCISES)
 def test_solution_scores_full_and_the_exercise_zero(exercise: str, tmp_path: Path) -> None:
-    solution, untouched = ROOT / "solutions" / f"{exercise}.ipynb", ROOT / "exercises" / f"{exercise}.ipynb"
-    command = [sys.executable, "-m", "grader", "grade", str(solution), str(untouched), "--out", str(tmp_path)]
+    # Two students of one class: one handed in the solution, the other the notebook as it was handed out.
+    folder = tmp_path / "class"
+    folder.mkdir()
+    shutil.copy(ROOT / "solutions" / f"{exercise}.ipynb", folder / "solutions.ipynb")
+    shutil.copy(ROOT / "exercises" / f"{exercise}.ipynb", folder / "exercises.ipynb")
+    command = [sys.executable, "-m", "grader", "grade", str(folder), "--out", str(tmp_path / "out")]
     run = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=900)
     assert run.returncode == 0, run.stderr[-3000:]
-    report = json.loads((tmp_path / "grades.json").read_text())
+    report = json.loads((tmp_path / "out" / "grades.json").read_text())
     assert report["exercise"] == exercise
-    records = {Path(r["submission"]).parent.name: r for r in report["submissions"]}
+    records = {Path(r["submission"]).stem: r for r in report["submissions"]}
     graded = records["solutions"]
     failed = [c["message"] for t in graded["tasks"] for c in t["checks"] if not c["passed"]]
     assert (graded["status"], graded["score"], failed) == ("graded", graded["max_score"], [])
