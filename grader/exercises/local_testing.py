@@ -6,7 +6,6 @@ import numbers
 from typing import Any
 
 import numpy as np
-from qiskit import QuantumCircuit
 from qiskit_ibm_runtime.fake_provider import (
     FakeBelemV2,
     FakeGuadalupeV2,
@@ -16,18 +15,11 @@ from qiskit_ibm_runtime.fake_provider import (
 )
 
 from grader.exercises import Case, Exercise, Task
-from grader.judge.common import isa_check, one_job, replayed, shots_check
+from grader.judge.common import one_job
 from grader.judge.evidence import Evidence
 from grader.judge.replay import backend_for, describe
 from grader.judge.rubric import Rubric, Verdicts, credit, gate
-from grader.judge.sampling import (
-    counts_shape_problem,
-    entries,
-    measured_register,
-    measured_state_check,
-    ran_shots,
-    reading_of,
-)
+from grader.judge.sampling import bell_job
 from grader.primitives import Unreplayable
 
 FAKES_BY_NAME = {
@@ -111,14 +103,6 @@ def bell_cases() -> list[Case]:
     ]
 
 
-def bell_reference() -> QuantumCircuit:
-    """H on qubit 0, then CX(0, 1): the state (|00⟩ + |11⟩)/√2."""
-    circuit = QuantumCircuit(2)
-    circuit.h(0)
-    circuit.cx(0, 1)
-    return circuit
-
-
 def named_backend_check(v: Verdicts, ev: Evidence, backend: Any, requirement: str) -> None:
     """Gate (before `one_job`): a single sampler job ran on the backend called by the case's name."""
     calls = ev.claim.calls_of("sampler")
@@ -139,29 +123,7 @@ def judge_bell_on_named_backend(case: Case, ev: Evidence, v: Verdicts) -> None:
     name, shots = case.args
     backend = fake_backend(name)
     named_backend_check(v, ev, backend, "uses_v2_sampler")
-    call = one_job(v, ev, "sampler", backend, "uses_v2_sampler")
-    points = entries(call)
-    if len(points) != 1:
-        v.fail("bell_state", f"The job sampled {len(points)} circuits; this task needs one: the Bell circuit.")
-    entry = points[0]
-    isa_check(v, "isa_circuit", [entry.circuit], backend)
-    result = replayed(v, ev, call, backend, "provenance")[entry.pub]
-    shots_check(v, "exact_shots", ran_shots(result), shots)
-    reading = reading_of(ev.returned, result, entry.index, entry.circuit)
-    clbits = measured_register(entry.circuit, reading) if reading else None
-    if clbits is None:
-        clbits = list(range(entry.circuit.num_clbits))
-    measured_state_check(v, "bell_state", entry.circuit, clbits, bell_reference(), ["bit 0", "bit 1"], BUILD_BELL)
-    problem = counts_shape_problem(ev.returned, 2)
-    v.require(
-        "provenance",
-        reading is not None,
-        f"The counts are exactly those of the grader's replay of your job ({reading}).",
-        f"The value returned is not a counts dict: {problem}."
-        if problem
-        else "The counts returned are not the ones the grader gets when it replays your job (same backend, options "
-        "and seed). Return `result[0].data.meas.get_counts()` as it is.",
-    )
+    bell_job(v, ev, one_job(v, ev, "sampler", backend, "uses_v2_sampler"), backend, shots)
 
 
 EXERCISE = Exercise(

@@ -24,11 +24,10 @@ from grader.judge.common import ISA_FIX, isa_problem, one_job, replayed, shots_c
 from grader.judge.evidence import Evidence
 from grader.judge.rubric import Rubric, Verdicts, credit, gate
 from grader.judge.sampling import (
+    bell_job,
     counts_shape_problem,
     entries,
     exact_outcomes,
-    measured_register,
-    measured_state_check,
     ran_shots,
     reading_of,
 )
@@ -47,7 +46,6 @@ FLAT_NAMES = {
     "sequence_type": "dynamical_decoupling.sequence_type",
 }
 """Names a flat or V1-style dict uses, and where each option lives in the tree."""
-BUILD_BELL = "Apply H to qubit 0, then CX from qubit 0 to qubit 1, then `measure_all()`"
 SEED_FIX = (
     "Set it through the options: `Sampler(mode=backend, options={'simulator': {'seed_simulator': seed}})`, or "
     "`sampler.options.simulator.seed_simulator = seed` before `run`."
@@ -74,14 +72,6 @@ def dynamic_cases() -> list[Case]:
 def options_cases() -> list[Case]:
     """`options_dict` takes no arguments."""
     return [Case("no arguments", ())]
-
-
-def bell_reference() -> QuantumCircuit:
-    """H on qubit 0, then CX(0, 1): the state (|00⟩ + |11⟩)/√2."""
-    circuit = QuantumCircuit(2)
-    circuit.h(0)
-    circuit.cx(0, 1)
-    return circuit
 
 
 def seed_check(v: Verdicts, requirement: str, call: Call, seed: int) -> bool:
@@ -112,34 +102,7 @@ def judge_seeded_counts(case: Case, ev: Evidence, v: Verdicts) -> None:
     backend, shots, seed = case.args
     call = one_job(v, ev, "sampler", backend, "uses_v2_sampler")
     seed_check(v, "seed_option", call, seed)
-    points = entries(call)
-    if len(points) != 1:
-        v.fail("bell_state", f"The job sampled {len(points)} circuits; this task needs one: the Bell circuit.")
-    entry = points[0]
-    isa_check_blocks(v, "isa_circuit", entry.circuit, backend)
-    if call.unreplayable and "NoiseModel" in call.unreplayable:
-        v.fail(
-            "provenance",
-            f"The grader could not replay your {call.name} job: {call.unreplayable}. Set only the seed, and leave "
-            "the fake backend's own noise model as it is.",
-        )
-    result = replayed(v, ev, call, backend, "provenance")[entry.pub]
-    shots_check(v, "exact_shots", ran_shots(result), shots)
-    reading = reading_of(ev.returned, result, entry.index, entry.circuit)
-    clbits = measured_register(entry.circuit, reading) if reading else None
-    if clbits is None:
-        clbits = list(range(entry.circuit.num_clbits))
-    measured_state_check(v, "bell_state", entry.circuit, clbits, bell_reference(), ["bit 0", "bit 1"], BUILD_BELL)
-    problem = counts_shape_problem(ev.returned, 2)
-    v.require(
-        "provenance",
-        reading is not None,
-        f"The counts are exactly those of the grader's replay of your job ({reading}).",
-        f"The value returned is not a counts dict: {problem}."
-        if problem
-        else "The counts returned are not the ones the grader gets when it replays your job (same backend, options "
-        "and seed). Return `result[0].data.meas.get_counts()` as it is.",
-    )
+    bell_job(v, ev, call, backend, shots, isa=isa_check_blocks)
 
 
 def isa_check_blocks(v: Verdicts, requirement: str, circuit: QuantumCircuit, backend: Any) -> bool:

@@ -11,23 +11,11 @@ from grader.judge import semantics
 from grader.judge.common import isa_check, one_job, replayed, shots_check
 from grader.judge.evidence import Evidence
 from grader.judge.rubric import Rubric, Verdicts, credit, gate
-from grader.judge.sampling import counts_shape_problem, entries, measured_register, ran_shots, reading_of
+from grader.judge.sampling import bell_job, counts_shape_problem, entries, ran_shots, reading_of
 
 SWEEP_THETAS = (1.2, 0.35, 2.8, 2.05)
 """Angles where P('1') = sin²(θ/2) runs from 0.03 to 0.94, not sorted, so a wrong gate or order cannot hide."""
 BATCH_THETAS = (2.5, 0.6, 1.9)
-NOT_REPLAYED = (
-    "The counts returned are not the ones the grader gets when it replays your job (same backend, options and "
-    "seed). Return the register's counts as the result gives them: `result[0].data.meas.get_counts()`."
-)
-
-
-def bell_reference() -> QuantumCircuit:
-    """H on qubit 0, then CX(0, 1): the state (|00⟩ + |11⟩)/√2."""
-    circuit = QuantumCircuit(2)
-    circuit.h(0)
-    circuit.cx(0, 1)
-    return circuit
 
 
 def bell_cases() -> list[Case]:
@@ -40,63 +28,10 @@ def bell_batch_cases() -> list[Case]:
     return [*bell_cases(), Case("FakeBelemV2, 1234 shots", (FakeBelemV2(), 1234))]
 
 
-def bell_state_check(v: Verdicts, requirement: str, circuit: QuantumCircuit, clbits: list[int]) -> bool:
-    """Gate: the circuit prepares a Bell pair on the qubits measured into ``clbits`` and measures both."""
-    try:
-        measured = semantics.split_measurements(circuit)
-        if len(clbits) != 2:
-            return v.check(
-                requirement, False, "", f"The counts should have 2 bits, one per qubit; they have {len(clbits)}."
-            )
-        qubits = [measured.qubit_of[c] for c in clbits if c in measured.qubit_of]
-        if len(set(qubits)) != 2:
-            return v.check(requirement, False, "", "Measure both qubits of the pair, each into its own bit.")
-        extra = [q for q in semantics.active_qubits(measured.gates) if q not in qubits]
-        state = semantics.state_on(measured.gates, qubits + extra)
-        distribution = semantics.measured_distribution(measured, clbits)
-    except semantics.NotReadable as error:
-        return v.check(requirement, False, "", f"The circuit cannot be read as gates then measurements: {error}.")
-    expected = semantics.Statevector(bell_reference())
-    if extra:
-        expected = semantics.Statevector.from_label("0" * len(extra)).tensor(expected)
-    if semantics.same_state(state, expected):
-        return v.check(requirement, True, "The circuit prepares (|00⟩ + |11⟩)/√2 and measures both qubits.", "")
-    two_qubit = any(len(i.qubits) == 2 for i in measured.gates.data)
-    hint = (
-        "the qubits are not entangled: add the CX from qubit 0 to qubit 1 after the H"
-        if not two_qubit
-        else "apply H to qubit 0, then CX with control 0 and target 1, and nothing else"
-    )
-    seen = semantics.shown(distribution)
-    return v.check(
-        requirement, False, "", f"Without noise your circuit gives {seen}, not {{'00': 0.5, '11': 0.5}}: {hint}."
-    )
-
-
 def judge_bell_counts(case: Case, ev: Evidence, v: Verdicts) -> None:
     """Verdicts on `bell_counts(backend, shots)` for one case."""
     backend, shots = case.args
-    call = one_job(v, ev, "sampler", backend, "uses_v2_sampler")
-    points = entries(call)
-    if len(points) != 1:
-        v.fail("bell_state", f"The job sampled {len(points)} circuits; this task needs one: the Bell circuit.")
-    entry = points[0]
-    isa_check(v, "isa_circuit", [entry.circuit], backend)
-    results = replayed(v, ev, call, backend, "provenance")
-    result = results[entry.pub]
-    shots_check(v, "exact_shots", ran_shots(result), shots)
-    reading = reading_of(ev.returned, result, entry.index, entry.circuit)
-    clbits = measured_register(entry.circuit, reading) if reading else None
-    if clbits is None:
-        clbits = list(range(entry.circuit.num_clbits))
-    bell_state_check(v, "bell_state", entry.circuit, clbits)
-    problem = counts_shape_problem(ev.returned, 2)
-    v.require(
-        "provenance",
-        reading is not None,
-        f"The counts are exactly those of the grader's replay of your job ({reading}).",
-        f"The value returned is not a counts dict: {problem}." if problem else NOT_REPLAYED,
-    )
+    bell_job(v, ev, one_job(v, ev, "sampler", backend, "uses_v2_sampler"), backend, shots)
 
 
 def sweep_cases() -> list[Case]:

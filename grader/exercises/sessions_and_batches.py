@@ -22,6 +22,7 @@ from grader.judge.replay import backend_for
 from grader.judge.rubric import Rubric, Verdicts, credit, gate
 from grader.judge.sampling import (
     Entry,
+    bell_reference,
     counts_shape_problem,
     entries,
     measured_clbits,
@@ -211,14 +212,6 @@ def judge_batch_sweep(case: Case, ev: Evidence, v: Verdicts) -> None:
 def session_cases() -> list[Case]:
     """A backend and a shot count the notebook never uses."""
     return [Case("FakeBelemV2, 611 shots", (FakeBelemV2(), 611))]
-
-
-def bell_reference() -> QuantumCircuit:
-    """H on qubit 0, then CX(0, 1)."""
-    circuit = QuantumCircuit(2)
-    circuit.h(0)
-    circuit.cx(0, 1)
-    return circuit
 
 
 def ghz_reference() -> QuantumCircuit:

@@ -17,6 +17,7 @@ from grader.judge.evidence import Evidence
 from grader.judge.replay import backend_for
 from grader.judge.rubric import Rubric, Verdicts, credit, gate
 from grader.judge.sampling import (
+    bell_reference,
     counts_shape_problem,
     entries,
     measured_state_problem,
@@ -33,14 +34,6 @@ NOT_REPLAYED = (
     "The counts returned are not the ones the grader gets when it replays your job (same backend, options and "
     "seed). Return the register's counts as the result gives them: `job.result()[0].data.meas.get_counts()`."
 )
-
-
-def bell_reference() -> QuantumCircuit:
-    """H on qubit 0, then CX(0, 1): the state (|00⟩ + |11⟩)/√2."""
-    circuit = QuantumCircuit(2)
-    circuit.h(0)
-    circuit.cx(0, 1)
-    return circuit
 
 
 def bell_problem(circuit: QuantumCircuit) -> str | None:

@@ -61,8 +61,14 @@ def replayed(v: Verdicts, ev: Evidence, call: Call, backend: Any, requirement: s
     try:
         return ev.replay(call, backend)
     except Unreplayable as error:
+        fix = (
+            " Set only the seed, and leave the fake backend's own noise model as it is."
+            if "NoiseModel" in str(error)
+            else ""
+        )
         v.fail(
-            requirement, f"The grader could not replay your {call.name} job: {error}. Its results cannot be verified."
+            requirement,
+            f"The grader could not replay your {call.name} job: {error}. Its results cannot be verified.{fix}",
         )
     raise AssertionError("unreachable")
 

@@ -20,6 +20,7 @@ from qiskit.quantum_info import Operator
 
 from grader.claims import Call
 from grader.judge import semantics
+from grader.judge.common import isa_check, replayed, shots_check
 
 
 @dataclass(frozen=True)
@@ -393,4 +394,47 @@ def measured_state_check(
         False,
         "",
         f"Without noise your circuit gives {semantics.shown(distribution)}, not {want}: {hint}. {build}.",
+    )
+
+
+def bell_reference() -> QuantumCircuit:
+    """H on qubit 0, then CX(0, 1): the state (|00⟩ + |11⟩)/√2."""
+    circuit = QuantumCircuit(2)
+    circuit.h(0)
+    circuit.cx(0, 1)
+    return circuit
+
+
+BUILD_BELL = "Apply H to qubit 0, then CX from qubit 0 to qubit 1, and measure both qubits"
+NOT_REPLAYED = (
+    "The counts returned are not the ones the grader gets when it replays your job (same backend, options and "
+    "seed). Return the register's counts as the result gives them: `result[0].data.meas.get_counts()`."
+)
+
+
+def bell_job(v: Any, ev: Any, call: Call, backend: Any, shots: int, isa: Callable[..., Any] | None = None) -> None:
+    """The requirements of one sampler job that samples a Bell pair, recorded in ``v``.
+
+    One circuit, ISA (``isa_circuit``), exact shots (``exact_shots``), the Bell state on the bits returned
+    (``bell_state``) and counts that are the replay's (``provenance``). ``isa`` replaces the ISA check (one that
+    also reads control-flow blocks, say).
+    """
+    points = entries(call)
+    if len(points) != 1:
+        v.fail("bell_state", f"The job sampled {len(points)} circuits; this task needs one: the Bell circuit.")
+    entry = points[0]
+    (isa or (lambda v, r, c, b: isa_check(v, r, [c], b)))(v, "isa_circuit", entry.circuit, backend)
+    result = replayed(v, ev, call, backend, "provenance")[entry.pub]
+    shots_check(v, "exact_shots", ran_shots(result), shots)
+    reading = reading_of(ev.returned, result, entry.index, entry.circuit)
+    clbits = measured_register(entry.circuit, reading) if reading else None
+    if clbits is None:
+        clbits = list(range(entry.circuit.num_clbits))
+    measured_state_check(v, "bell_state", entry.circuit, clbits, bell_reference(), ["bit 0", "bit 1"], BUILD_BELL)
+    problem = counts_shape_problem(ev.returned, 2)
+    v.require(
+        "provenance",
+        reading is not None,
+        f"The counts are exactly those of the grader's replay of your job ({reading}).",
+        f"The value returned is not a counts dict: {problem}." if problem else NOT_REPLAYED,
     )
