@@ -54,12 +54,12 @@ def returned(outcome: SandboxOutcome, task: str) -> Any:
 
 OPEN_ROOT = """
 import os, sys
-from grader.sandbox import isolation, linux
+from grader.sandbox import confine, isolation, linux
 
 linux.unshare(linux.CLONE_NEWNS)
 linux.mount(None, "/", None, linux.MS_REC | linux.MS_PRIVATE)
 paths = [p for p in isolation.python_paths() if os.path.isdir(p)]
-isolation.open_private_homes({p: os.open(p, os.O_PATH | os.O_DIRECTORY) for p in paths})
+confine.open_private_homes({p: os.open(p, os.O_PATH | os.O_DIRECTORY) for p in paths})
 os.execv(sys.argv[1], sys.argv[1:])
 """
 

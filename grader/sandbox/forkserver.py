@@ -4,7 +4,7 @@ Started by `grader.sandbox.runner` as ``python -m grader.sandbox.forkserver FD``
 its end of a Unix socket pair. The grader sends small JSON messages on it:
 
 - ``{"fork": PARAMS, "workdir": DIR}`` with three pipe ends attached (commands to read, replies and output to
-  write), answered by ``{"pid": PID}``: the child isolates itself as PARAMS say (`grader.sandbox.isolation`), then
+  write), answered by ``{"pid": PID}``: the child isolates itself as PARAMS say (`grader.sandbox.confine`), then
   serves commands (`grader.student_side.child`);
 - ``{"reap": PID}``, answered by ``{"reaped": PID}``, once the grader has killed that child;
 - ``{"kill_uid": UID}``: kill every process of a sandbox uid, wherever it went;
@@ -49,7 +49,7 @@ PRELOAD = (
     "qiskit_ibm_runtime.fake_provider",
     "grader.notebook",
     "grader.student_side.child",
-    "grader.sandbox.isolation",
+    "grader.sandbox.confine",
 )
 """What the course's notebooks import, so that a forked child starts with all of it already loaded."""
 
@@ -181,11 +181,11 @@ def shared() -> ForkServer:
 
 def _become_sandbox(control: socket.socket, message: dict[str, Any], fds: list[int]) -> None:
     """In the forked child: cut every tie to the grader, isolate, then serve the sandbox's commands."""
-    from grader.sandbox import isolation
+    from grader.sandbox import confine
     from grader.student_side import child
 
     control.close()
-    isolation.enter(message["fork"], message.get("workdir"))
+    confine.enter(message["fork"], message.get("workdir"))
     child.serve(*fds)
 
 
@@ -231,7 +231,7 @@ def main() -> None:
     for name in PRELOAD:
         importlib.import_module(name)
     from grader import simulators
-    from grader.sandbox import isolation
+    from grader.sandbox import confine
 
     simulators.install()
     warm_ups = simulators.warm_ups(simulators.COURSE_BACKENDS)
@@ -252,10 +252,10 @@ def main() -> None:
         elif "reap" in message:
             reply = _reap(int(message["reap"]))
         elif "kill_uid" in message:
-            isolation.kill_all_of(int(message["kill_uid"]))
+            confine.kill_all_of(int(message["kill_uid"]))
             reply = {"killed": message["kill_uid"]}
         elif "probe" in message:
-            reply = {"namespaces": isolation.probe_namespaces()}
+            reply = {"namespaces": confine.probe_namespaces()}
         else:
             reply = {"warmed": done, "warm_ups": len(warm_ups)}
         control.send(json.dumps(reply).encode())
