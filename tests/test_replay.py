@@ -3,6 +3,7 @@ grader's replay in this one give identical counts and values, whatever the optio
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import subprocess
@@ -48,7 +49,10 @@ warnings.simplefilter("ignore", DeprecationWarning)  # SamplerV2 and EstimatorV2
 import numpy as np
 
 def counts(result):
-    return [{k: [getattr(r.data, k).get_counts(i) for i in np.ndindex(r.data[k].shape)] for k in r.data.keys()} for r in result]
+    return [
+        {k: [getattr(r.data, k).get_counts(i) for i in np.ndindex(r.data[k].shape)] for k in r.data.keys()}
+        for r in result
+    ]
 
 def evs(result):
     return [np.asarray(r.data.evs).reshape(-1).tolist() for r in result]
@@ -79,15 +83,21 @@ JOBS = {
     "client.Sampler session": lambda: with_session(lambda s: sample(Sampler(mode=s))),
     "client.Estimator": lambda: estimate(Estimator(mode=backend)),
     "client.Estimator level 0": lambda: estimate(Estimator(mode=backend, options={"resilience_level": 0})),
-    "client.Estimator level 2, batch": lambda: with_batch(lambda b: estimate(Estimator(mode=b, options={"resilience_level": 2}))),
+    "client.Estimator level 2, batch": lambda: with_batch(
+        lambda b: estimate(Estimator(mode=b, options={"resilience_level": 2}))
+    ),
     "client.Estimator precision": lambda: estimate(Estimator(mode=backend), precision=0.03),
     "runtime.SamplerV2": lambda: sample(SamplerV2(mode=backend)),
-    "runtime.SamplerV2 seeded by the student": lambda: sample(SamplerV2(mode=backend, options={"simulator": {"seed_simulator": 99}})),
+    "runtime.SamplerV2 seeded by the student": lambda: sample(
+        SamplerV2(mode=backend, options={"simulator": {"seed_simulator": 99}})
+    ),
     "runtime.SamplerV2 batch": lambda: with_batch(lambda b: sample(SamplerV2(mode=b))),
     "runtime.EstimatorV2": lambda: estimate(EstimatorV2(mode=backend)),
     "runtime.EstimatorV2 shots": lambda: estimate(EstimatorV2(mode=backend, options={"default_shots": 2000})),
     "qiskit.BackendSamplerV2": lambda: sample(BackendSamplerV2(backend=backend)),
-    "qiskit.BackendEstimatorV2": lambda: estimate(BackendEstimatorV2(backend=backend, options={"default_precision": 0.02})),
+    "qiskit.BackendEstimatorV2": lambda: estimate(
+        BackendEstimatorV2(backend=backend, options={"default_precision": 0.02})
+    ),
     "aer.SamplerV2": lambda: sample(AerSampler.from_backend(backend)),
     "aer.EstimatorV2": lambda: estimate(AerEstimator.from_backend(backend, options={"default_precision": 0.01})),
 }
@@ -105,16 +115,25 @@ def _results(call_results: list, kind: str) -> list:
     return [np.asarray(r.data.evs).reshape(-1).tolist() for r in call_results]
 
 
-@pytest.fixture(scope="module", params=["FakeLimaV2", "FakeNairobiV2"])
-def claims(request: pytest.FixtureRequest) -> tuple[object, dict]:
-    """The claims of every job, run in a fresh process with one thread, as a sandbox runs them."""
+@functools.cache
+def claims_on(name: str) -> tuple[object, dict]:
+    """The claims of every job on the fake backend ``name``, run in a fresh one-thread process, as a sandbox runs."""
     env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
-    done = subprocess.run(
-        [sys.executable, "-c", STUDENT, request.param], capture_output=True, text=True, env=env, timeout=900
-    )
+    done = subprocess.run([sys.executable, "-c", STUDENT, name], capture_output=True, text=True, env=env, timeout=900)
     assert done.returncode == 0, done.stderr[-3000:]
-    backend = FakeLimaV2() if request.param == "FakeLimaV2" else FakeNairobiV2()
-    return backend, json.loads(done.stdout)
+    return (FakeLimaV2() if name == "FakeLimaV2" else FakeNairobiV2()), json.loads(done.stdout)
+
+
+@pytest.fixture(params=["FakeLimaV2", "FakeNairobiV2"])
+def claims(request: pytest.FixtureRequest) -> tuple[object, dict]:
+    """Every job's claims on a 5-qubit and a 7-qubit fake backend."""
+    return claims_on(request.param)
+
+
+@pytest.fixture()
+def lima_claims() -> tuple[object, dict]:
+    """Every job's claims on FakeLimaV2."""
+    return claims_on("FakeLimaV2")
 
 
 def test_every_registered_primitive_is_covered(claims: tuple[object, dict]) -> None:
@@ -133,9 +152,9 @@ def test_a_replay_reproduces_every_job_exactly(claims: tuple[object, dict]) -> N
         assert _results(replay(call, backend, Budget()), call.kind) == case.returned, name
 
 
-def test_replays_in_parallel_threads_match_one_after_another(claims: tuple[object, dict]) -> None:
+def test_replays_in_parallel_threads_match_one_after_another(lima_claims: tuple[object, dict]) -> None:
     # Each thread replays on its own fresh fake backend: none may run without its noise model.
-    backend, found = claims
+    backend, found = lima_claims
     calls = [(name, decode_case(data)) for name, data in found.items() if "Sampler" in name or "Estimator" in name]
     results: dict[str, list] = {}
     errors: list[BaseException] = []
@@ -156,8 +175,8 @@ def test_replays_in_parallel_threads_match_one_after_another(claims: tuple[objec
     assert all(results[name] == case.returned for name, case in calls)
 
 
-def test_a_claim_beyond_the_budget_is_refused_without_running(claims: tuple[object, dict]) -> None:
-    backend, found = claims
+def test_a_claim_beyond_the_budget_is_refused_without_running(lima_claims: tuple[object, dict]) -> None:
+    backend, found = lima_claims
     (call,) = decode_case(found["runtime.SamplerV2"]).calls
     with pytest.raises(Unreplayable, match="shots"):
         replay(call, backend, Budget(max_shots=100))

@@ -55,7 +55,8 @@ def observe(port, secret):
         "nproc": resource.getrlimit(resource.RLIMIT_NPROC)[0], "fsize": resource.getrlimit(resource.RLIMIT_FSIZE)[0],
         "nofile": resource.getrlimit(resource.RLIMIT_NOFILE)[0], "cpu": resource.getrlimit(resource.RLIMIT_CPU)[0],
         "memory": resource.getrlimit(resource.RLIMIT_AS)[0],
-        "fds": sorted(os.readlink(f"/proc/self/fd/{fd}") for fd in os.listdir("/proc/self/fd") if os.path.exists(f"/proc/self/fd/{fd}")),
+        "fds": sorted(os.readlink(f"/proc/self/fd/{fd}") for fd in os.listdir("/proc/self/fd")
+                      if os.path.exists(f"/proc/self/fd/{fd}")),
     }
 """
 
@@ -117,7 +118,8 @@ def test_uid_level_is_what_the_report_says(tmp_path: Path, listener: socket.sock
         f"chosen = isolation('uid', [Path({str(secret.parent)!r})])\n"
         "from grader.sandbox.isolation import closed_to_others\n"
         "with closed_to_others(chosen.hidden):\n"
-        f"    seen = returned(run_cells([OBSERVE], 'observe', [{listener.getsockname()[1]}, {str(secret)!r}], chosen), 'observe')\n"
+        f"    outcome = run_cells([OBSERVE], 'observe', [{listener.getsockname()[1]}, {str(secret)!r}], chosen)\n"
+        "    seen = returned(outcome, 'observe')\n"
         "print(json.dumps({'seen': seen, 'described': chosen.describe()}))\n"
     )
     done = run(with_readable_python([os.sys.executable, str(script)]))

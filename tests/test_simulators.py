@@ -10,7 +10,7 @@ from qiskit_aer.noise import NoiseModel
 from qiskit_ibm_runtime.executor_sampler import Sampler
 from qiskit_ibm_runtime.fake_provider import FakeBelemV2, FakeLimaV2, FakeQuitoV2
 
-from grader.trusted_primitives import trusted_sampler
+from grader.primitives import BY_KEY
 from grader.simulators import _build_fake_noise_model, _build_noise_model, grader_backend, install
 
 SEED = 4242
@@ -50,15 +50,16 @@ def test_a_backend_whose_errors_changed_gets_a_model_of_its_own() -> None:
     assert after != before and after == _build_noise_model(NoiseModel, changed)
 
 
-def test_a_cached_re_run_gives_exactly_the_counts_of_an_uncached_one() -> None:
+def test_a_cached_replay_gives_exactly_the_counts_of_an_uncached_run() -> None:
     backend = FakeLimaV2()
     circuit = QuantumCircuit(2)
     circuit.h(0)
     circuit.cx(0, 1)
     circuit.measure_all()
     isa = generate_preset_pass_manager(optimization_level=1, backend=backend, seed_transpiler=SEED).run(circuit)
-    primitive = f"{Sampler.__module__}.{Sampler.__name__}"
-    cached = [trusted_sampler(primitive, backend, SEED).run([isa], shots=999).result()[0].data.meas for _ in "ab"]
+    entry, options = BY_KEY["client.Sampler"], {"simulator": {"seed_simulator": SEED}}
+    replays = [entry.build(grader_backend(backend), options) for _ in "ab"]
+    cached = [sampler.run([isa], shots=999).result()[0].data.meas for sampler in replays]
     fresh = Sampler(mode=backend)
     fresh.options.simulator.seed_simulator = SEED
     uncached = fresh.run([isa], shots=999).result()[0].data.meas
