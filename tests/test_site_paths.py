@@ -117,8 +117,8 @@ def test_student_build_drops_the_links_to_solutions(root: Path, html: Path, tmp_
     assert build.returncode == 0, build.stdout[-4000:]
     site = output / "_build" / "html"
     assert not (site / "solutions").exists()
-    for page in site.rglob("*.html"):
-        assert "solutions/" not in page.read_text(), page.relative_to(site)
+    for page in site.rglob("*.html"):  # no link to a solution (a guide may still name the folder in its text)
+        assert not re.search(r'href="[^"]*solutions/', page.read_text()), page.relative_to(site)
     exercise = (site / "exercises" / "sampler-basics.html").read_text()
     assert "Its solved twin" not in exercise and "Task 1" in exercise
     assert os.path.getsize(site / "book" / "intro.html") > 0
