@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import subprocess
 import sys
 import tempfile
 import time
 import warnings
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from qiskit import QuantumCircuit
@@ -31,7 +33,7 @@ from qiskit_ibm_runtime import fake_provider
 from grader.claims import CaseOutcome
 from grader.exercises import Case, load_exercise
 from grader.judge.grade import judge_case
-from grader.primitives import REGISTRY, case_seed
+from grader.primitives import BY_KEY, REGISTRY, case_seed
 from grader.scan import ScanResult
 from grader.simulators import COURSE_BACKENDS
 from grader.student_side.task_call import call_task
@@ -77,19 +79,29 @@ def honest(entry):  # noqa: ANN001
     return "estimator-basics", xx_expectation
 
 
-def kernel_route(entry, runs: int) -> tuple[int, float]:  # noqa: ANN001
-    """False failures among ``runs`` honest answers judged as the check cells judge them; seconds per run."""
+def _failures(key: str, runs: range) -> int:
+    """False failures among the honest runs ``runs`` of the primitive ``key``, judged as the check cells judge."""
+    entry = BY_KEY[key]
     exercise_id, answer = honest(entry)
     task = load_exercise(exercise_id).tasks[0]
-    failures, started = 0, time.perf_counter()
-    for run in range(runs):
+    failures = 0
+    for run in runs:
         backend = getattr(fake_provider, COURSE_BACKENDS[run % len(COURSE_BACKENDS)])()
         argument = 500 + run % 700 if entry.kind == "sampler" else ANGLES[run % len(ANGLES)]
         case = Case(f"run {run}", (backend, argument))
         claim = json.loads(json.dumps(call_task(answer, case.args, case_seed(run + 1, task.name, run))))
         verdicts = judge_case(task, case, CaseOutcome("returned", claim), ScanResult((), {}), {})
         failures += not all(v.met for v in verdicts.values())
-    return failures, (time.perf_counter() - started) / max(1, runs)
+    return failures
+
+
+def kernel_route(key: str, runs: int, jobs: int) -> tuple[int, float]:
+    """False failures among ``runs`` honest answers of one primitive, over ``jobs`` processes; seconds per run."""
+    started = time.perf_counter()
+    shares = [range(start, runs, jobs) for start in range(jobs)]
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        failures = sum(pool.map(_failures, [key] * jobs, shares))
+    return failures, (time.perf_counter() - started) * jobs / max(1, runs)
 
 
 def batch_route(notebooks: int) -> dict[str, tuple[int, int]]:
@@ -115,11 +127,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=1000, help="honest runs per primitive")
     parser.add_argument("--notebooks", type=int, default=20, help="correct notebooks per exercise, batch route")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="processes for the check-cell route")
     args = parser.parse_args()
     print(f"Python {platform.python_version()}; {args.runs} honest runs per primitive, judged by replay")
     print(f"{'primitive':42} {'runs':>6} {'false failures':>15} {'rate':>8} {'s/run':>7}")
     for entry in REGISTRY:
-        failures, seconds = kernel_route(entry, args.runs)
+        failures, seconds = kernel_route(entry.key, args.runs, args.jobs)
         print(f"{entry.name:42} {args.runs:6d} {failures:15d} {failures / max(1, args.runs):8.4f} {seconds:7.3f}")
     for exercise, (failures, total) in batch_route(args.notebooks).items():
         print(f"batch route, {exercise:29} {total:6d} {failures:15d} {failures / max(1, total):8.4f}")
