@@ -48,6 +48,9 @@ def _parser() -> argparse.ArgumentParser:
     grade.add_argument("--timeout", type=float, default=60.0, help="seconds per notebook cell and per task call")
     grade.add_argument("--seed", type=int, default=DEFAULT_SEED, help="non-zero seed of the grader's re-runs")
     grade.add_argument("--memory", type=int, default=4096, help="memory limit of each submission's process (MB)")
+    grade.add_argument(
+        "--submission-timeout", type=float, help="seconds for one submission in all (default: 10 × --timeout)"
+    )
     grade.add_argument("--checks", type=Path, help="folder of instructor-only exercise modules that replace ours")
     grade.add_argument(
         "--isolation",
@@ -179,7 +182,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     submissions, report = prepare(parser, args, exercise)  # one per student; overrides, late policy, logging
     paths = [s.path for s in submissions]
-    limits = Limits(args.timeout, args.memory)
+    limits = Limits(args.timeout, args.memory, args.submission_timeout)
     isolation = _isolation(args, limits)
     report.isolation = isolation.describe()
     with closed_to_others(isolation.hidden if isolation.level == "uid" else ()):

@@ -48,7 +48,7 @@ class Limits:
     timeout: float = 60.0
     memory_mb: int = 4096
     submission_timeout: float | None = None
-    """Wall-clock seconds for one submission's cells and cases together (default: 4 × timeout, at least 120 s)."""
+    """Wall-clock seconds for one submission's cells and cases together (default: 10 × timeout, at least 120 s)."""
     processes: int = 64
     file_size_mb: int = 256
     open_files: int = 256
@@ -57,7 +57,7 @@ class Limits:
     @property
     def total_seconds(self) -> float:
         """The submission's wall-clock budget."""
-        return self.submission_timeout or max(120.0, 4 * self.timeout)
+        return self.submission_timeout or max(120.0, 10 * self.timeout)
 
 
 @dataclass
