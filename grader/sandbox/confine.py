@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.sandbox import linux
+from grader.sandbox.isolation import processes_of
 
 
 def _outermost_closed(path: str) -> str | None:
@@ -185,12 +186,15 @@ def kill_all_of(uid: int) -> None:
             os.setgroups([])
             os.setgid(uid)
             os.setuid(uid)
-            for _ in range(1000):
+            me = os.getpid()
+            for _ in range(500):
                 try:
                     os.kill(-1, signal.SIGKILL)  # every process this uid may signal: all of its own
                 except ProcessLookupError:
                     break
-                time.sleep(0.001)
+                if not [p for p in processes_of(uid) if p != me]:  # zombies still take a signal: count the living
+                    break
+                time.sleep(0.002)
         finally:
             os._exit(0)
     os.waitpid(pid, 0)

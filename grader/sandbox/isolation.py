@@ -25,7 +25,7 @@ import sys
 import sysconfig
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -71,6 +71,7 @@ class Isolation:
     workroot: str = ""
     _free: list[int] = field(default_factory=list)
     _locks: list[int] = field(default_factory=list)
+    _cleanups: list[threading.Thread] = field(default_factory=list)
     """Open lock files of the uids this run holds, so that a concurrent grading run picks others."""
     _lock: threading.Condition = field(default_factory=threading.Condition)
 
@@ -88,28 +89,42 @@ class Isolation:
             "note": "" if hardened else NOT_HARDENED,
         }
 
-    @contextmanager
-    def slot(self) -> Iterator[int | None]:
-        """A sandbox uid for one submission (None at the process level), back in the pool afterwards."""
+    def take(self) -> int | None:
+        """A free sandbox uid for one submission (None at the process level); waits for one if all are busy."""
         if not self.uids:
-            yield None
-            return
+            return None
         with self._lock:
             while not self._free:
                 self._lock.wait()
-            uid = self._free.pop()
-        try:
-            yield uid
-        finally:
-            with self._lock:
-                self._free.append(uid)
-                self._lock.notify()
+            return self._free.pop()
+
+    def give_back(self, uid: int | None, cleanup: Callable[[], None] | None) -> None:
+        """Run ``cleanup`` in the background, then put ``uid`` back in the pool."""
+
+        def work() -> None:
+            try:
+                if cleanup is not None:
+                    cleanup()
+            finally:
+                if uid is not None:
+                    with self._lock:
+                        self._free.append(uid)
+                        self._lock.notify()
+
+        thread = threading.Thread(target=work, daemon=True)
+        with self._lock:
+            self._cleanups = [t for t in self._cleanups if t.is_alive()] + [thread]
+        thread.start()
 
     def clear(self, kill_uid: Any) -> list[int]:
         """End every process of every sandbox uid (``kill_uid(uid)`` kills one uid's) and remove what they left.
 
         Returns the uids that still had processes afterwards (none, unless the kernel refused).
         """
+        with self._lock:
+            pending = list(self._cleanups)
+        for thread in pending:
+            thread.join()
         survivors = []
         for uid in self.uids:
             for _ in range(5):

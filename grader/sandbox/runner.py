@@ -11,6 +11,7 @@ wall-clock budget too. Whatever the student's code prints is drained, and only i
 from __future__ import annotations
 
 import json
+import logging
 import os
 import secrets
 import shutil
@@ -25,6 +26,7 @@ from grader.load import Cell
 from grader.sandbox import forkserver
 from grader.sandbox.isolation import Isolation, Limits, processes_of, remove_files_of
 
+log = logging.getLogger("grader")
 MAX_LINE = 32 * 1024 * 1024
 MAX_BYTES = 128 * 1024 * 1024
 OUTPUT_TAIL_BYTES = 4000
@@ -187,8 +189,8 @@ class Sandbox:
             return "dead"
         return self.replies.wait(deadline)
 
-    def end(self) -> list[str]:
-        """Kill the sandbox and everything it started; remove what it left. Notes on anything unusual."""
+    def stop(self) -> list[str]:
+        """Kill the sandbox's process group at once; notes on what its reply channel saw."""
         notes = []
         try:
             os.write(self.commands, b'{"op": "exit"}\n')
@@ -199,6 +201,14 @@ class Sandbox:
             os.killpg(self.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             pass
+        if self.replies.ignored:
+            notes.append(f"{self.replies.ignored} unexpected line(s) on the reply channel were ignored")
+        if self.replies.flooded:
+            notes.append("the sandbox wrote too much on its reply channel and was stopped")
+        return notes
+
+    def clean(self) -> None:
+        """After `stop`: reap it, kill every process of its uid wherever it went, remove what it left."""
         self.server.reap(self.pid)
         if self.uid is not None:
             for _ in range(5):
@@ -207,17 +217,12 @@ class Sandbox:
                     break
                 time.sleep(0.05)
             else:
-                notes.append(f"processes of sandbox uid {self.uid} survived the cleanup")
+                log.warning("processes of sandbox uid %d survived the cleanup", self.uid)
             if self.isolation.level == "uid" and remove_files_of(self.uid):
-                notes.append("the sandbox left files in the shared temporary folders; they were removed")
+                log.info("a sandbox of uid %d left files in the shared temporary folders; removed", self.uid)
         if self.workdir:
             shutil.rmtree(self.workdir, ignore_errors=True)
-        if self.replies.ignored:
-            notes.append(f"{self.replies.ignored} unexpected line(s) on the reply channel were ignored")
-        if self.replies.flooded:
-            notes.append("the sandbox wrote too much on its reply channel and was stopped")
         self.output.thread.join(timeout=1.0)
-        return notes
 
 
 def run_isolated(
@@ -228,17 +233,22 @@ def run_isolated(
     pending = list(cases)
     skipped: set[int] = set()
     budget_end = time.monotonic() + limits.total_seconds
-    with isolation.slot() as uid:
+    uid = isolation.take()
+    sandbox: Sandbox | None = None
+    try:
         for _attempt in range(len(cells) + len(cases) + 1):
+            if sandbox is not None:
+                sandbox.clean()  # a restart: the slot's uid must have nothing left running first
             try:
                 sandbox = Sandbox(isolation, uid, limits)
             except (OSError, forkserver.ForkServerError) as error:
                 outcome.crashed = f"the grading process could not start: {error}"
+                sandbox = None
                 break
             try:
                 finished = _serve(sandbox, cells, pending, skipped, limits, budget_end, outcome)
             finally:
-                outcome.notes += [n for n in sandbox.end() if n not in outcome.notes]
+                outcome.notes += [n for n in sandbox.stop() if n not in outcome.notes]
                 outcome.output_tail = sandbox.output.tail.decode("utf-8", "replace")
             pending = [c for c in pending if (c.task, c.index) not in outcome.cases]
             if finished or not pending:
@@ -249,6 +259,9 @@ def run_isolated(
                         "timeout", error=f"was not run: the submission used up its {limits.total_seconds:g} s"
                     )
                 break
+    finally:
+        # The last clean-up runs while the grader judges this submission; the uid is free again once it is done.
+        isolation.give_back(uid, sandbox.clean if sandbox is not None else None)
     return outcome
 
 
