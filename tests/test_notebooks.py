@@ -15,7 +15,7 @@ EXERCISES = sorted((ROOT / "exercises").glob("*.ipynb"))
 
 def check_cells(notebook: nbformat.NotebookNode) -> list[str]:
     """The task names of the notebook's check cells, in order."""
-    return [c.metadata["grader"]["check"] for c in notebook.cells if "grader" in c.metadata]
+    return [c.metadata["grader"]["check"] for c in notebook.cells if "check" in c.metadata.get("grader", {})]
 
 
 def test_every_exercise_has_its_solution_and_the_contract_ones_exist() -> None:
@@ -44,3 +44,5 @@ def test_exercise_and_solution_stay_in_step(path: Path) -> None:
             assert exercise_cell.source == solution_cell.source, "statements and check cells are identical"
     stored = [c for c in solution.cells if c.cell_type == "code" and "grader" in c.metadata]
     assert all(c.outputs for c in stored), "solutions keep their check cells' outputs"
+    rubrics = [c.metadata["grader"]["rubric"] for c in exercise.cells if "rubric" in c.metadata.get("grader", {})]
+    assert rubrics == [task.name for task in spec.tasks], "a rubric cell above every check cell"
