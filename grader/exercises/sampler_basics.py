@@ -51,20 +51,26 @@ def ry_state(theta: float) -> semantics.Statevector:
     return semantics.Statevector(circuit)
 
 
-def prepares_ry(circuit: QuantumCircuit, theta: float) -> str | None:
-    """Why the measured circuit does not prepare RY(θ)|0⟩ on its one measured qubit, or None if it does."""
+def measured_one_qubit(circuit: QuantumCircuit) -> semantics.Statevector | str:
+    """The state a circuit prepares on its one measured qubit (then any others it touches), or why it cannot say."""
     try:
         measured = semantics.split_measurements(circuit)
         if len(measured.qubit_of) != 1:
             return f"it measures {len(measured.qubit_of)} bits; measure the one qubit, once"
         qubit = next(iter(measured.qubit_of.values()))
         extra = [q for q in semantics.active_qubits(measured.gates) if q != qubit]
-        state = semantics.state_on(measured.gates, [qubit, *extra])
+        return semantics.state_on(measured.gates, [qubit, *extra])
     except semantics.NotReadable as error:
         return str(error)
+
+
+def prepares_ry(state: semantics.Statevector | str, theta: float) -> str | None:
+    """Why a state from `measured_one_qubit` is not RY(θ)|0⟩ (other qubits in |0⟩), or None if it is."""
+    if isinstance(state, str):
+        return state
     expected = ry_state(theta)
-    if extra:
-        expected = semantics.Statevector.from_label("0" * len(extra)).tensor(expected)
+    if state.num_qubits > 1:
+        expected = semantics.Statevector.from_label("0" * (state.num_qubits - 1)).tensor(expected)
     if semantics.same_state(state, expected):
         return None
     p_one = float(state.probabilities([0])[1])
@@ -90,12 +96,14 @@ def judge_theta_sweep(case: Case, ev: Evidence, v: Verdicts) -> None:
     )
     isa_check(v, "isa_circuit", [pub.circuit for pub in call.pubs], backend)
     # Each angle is matched with the sweep point that prepares RY(θ); order within the PUB does not matter.
+    states = [measured_one_qubit(e.circuit) for e in points]
     chosen = []
     for theta in thetas:
-        matching = [e for e in points if prepares_ry(e.circuit, theta) is None]
+        matching = [e for e, state in zip(points, states, strict=True) if prepares_ry(state, theta) is None]
         if not matching:
-            same_angle = [e for e in points if len(e.values) == 1 and abs(e.values[0] - theta) < 1e-9]
-            why = prepares_ry((same_angle or points)[0].circuit, theta) if same_angle or len(points) == 1 else None
+            same_angle = [i for i, e in enumerate(points) if len(e.values) == 1 and abs(e.values[0] - theta) < 1e-9]
+            nearest = same_angle[0] if same_angle else 0
+            why = prepares_ry(states[nearest], theta) if same_angle or len(points) == 1 else None
             shown = f": {why}" if why else ""
             v.fail(
                 "ry_circuit",
