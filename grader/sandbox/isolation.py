@@ -18,6 +18,7 @@ is what a forked sandbox does to itself.
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import stat
@@ -105,6 +106,8 @@ class Isolation:
             try:
                 if cleanup is not None:
                     cleanup()
+            except Exception as error:  # noqa: BLE001 - a warm parent that is gone took its children with it
+                logging.getLogger("grader").info("a sandbox's clean-up stopped: %s", error)
             finally:
                 if uid is not None:
                     with self._lock:
