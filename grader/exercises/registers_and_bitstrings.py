@@ -5,7 +5,6 @@ from __future__ import annotations
 from itertools import permutations
 from typing import Any
 
-import numpy as np
 from qiskit import QuantumCircuit
 from qiskit_ibm_runtime.fake_provider import FakeBelemV2, FakeLimaV2, FakeQuitoV2
 
@@ -19,8 +18,10 @@ from grader.judge.sampling import (
     Entry,
     counts_shape_problem,
     entries,
+    measured_one_qubit,
     measured_state,
     outcome_hint,
+    prepares_ry,
     ran_shots,
     reading_of,
     readings,
@@ -272,24 +273,6 @@ def ry_state(theta: float) -> semantics.Statevector:
     return semantics.Statevector(circuit)
 
 
-def ry_problem(circuit: QuantumCircuit, theta: float) -> str | None:
-    """Why the measured circuit does not prepare RY(θ)|0⟩ on its one measured qubit, or None if it does."""
-    if circuit.num_clbits != 1:
-        return f"it has {circuit.num_clbits} classical bits; measure the one qubit into one bit"
-    reference = QuantumCircuit(1)
-    reference.ry(theta, 0)
-    try:
-        right, distribution = measured_state(circuit, [0], reference)
-    except semantics.NotReadable as error:
-        return str(error)
-    if right:
-        return None
-    p_one, wanted = distribution.get("1", 0.0), float(np.sin(theta / 2) ** 2)
-    if abs(p_one - wanted) < 1e-6:
-        return "it gives the right odds but another state (is it RX instead of RY?)"
-    return f"P('1') is {p_one:.3f} without noise, where RY(θ) gives {wanted:.3f}"
-
-
 def probabilities_of(result: Any, index: tuple[int, ...]) -> list[float]:
     """P('1') of every one-bit register of a replayed entry, counted over the shots it ran."""
     found = []
@@ -350,12 +333,13 @@ def judge_sweep_probabilities(case: Case, ev: Evidence, v: Verdicts) -> None:
     isa_check(v, "isa_circuit", [pub.circuit for pub in call.pubs], backend)
     # Each angle is matched with the sweep point that prepares RY(θ); order within the PUB does not matter.
     chosen = []
+    states = {id(e): measured_one_qubit(e.circuit) for e in points}  # each point's state, once
     for theta in thetas:
-        matching = [e for e in points if ry_problem(e.circuit, theta) is None]
+        matching = [e for e in points if prepares_ry(states[id(e)], theta) is None]
         if not matching:
             same_angle = [e for e in points if len(e.values) == 1 and abs(e.values[0] - theta) < 1e-9]
             shown = same_angle[0] if same_angle else points[0] if len(points) == 1 else None
-            why = ry_problem(shown.circuit, theta) if shown else None
+            why = prepares_ry(states[id(shown)], theta) if shown else None
             v.fail(
                 "ry_circuit",
                 f"No circuit of the job prepares RY({theta:g})|0⟩ then measures it{': ' + why if why else ''}. Use "

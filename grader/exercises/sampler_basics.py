@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-import numpy as np
-from qiskit import QuantumCircuit
 from qiskit_ibm_runtime.fake_provider import FakeBelemV2, FakeLimaV2
 
 from grader.exercises import Case, Exercise, Task
-from grader.judge import semantics
 from grader.judge.common import isa_check, one_job, replayed, shots_check
 from grader.judge.evidence import Evidence
 from grader.judge.rubric import Rubric, Verdicts, credit, gate
-from grader.judge.sampling import bell_job, counts_shape_problem, entries, ran_shots, reading_of
+from grader.judge.sampling import (
+    bell_job,
+    counts_shape_problem,
+    entries,
+    measured_one_qubit,
+    prepares_ry,
+    ran_shots,
+    reading_of,
+)
 
 SWEEP_THETAS = (1.2, 0.35, 2.8, 2.05)
 """Angles where P('1') = sin²(θ/2) runs from 0.03 to 0.94, not sorted, so a wrong gate or order cannot hide."""
@@ -42,44 +47,6 @@ def sweep_cases() -> list[Case]:
 def sweep_batch_cases() -> list[Case]:
     """The batch grader's cases: a second backend with other angles, in an order that is not sorted."""
     return [*sweep_cases(), Case("FakeBelemV2, 3 angles, 1111 shots", (FakeBelemV2(), list(BATCH_THETAS), 1111))]
-
-
-def ry_state(theta: float) -> semantics.Statevector:
-    """RY(θ)|0⟩."""
-    circuit = QuantumCircuit(1)
-    circuit.ry(theta, 0)
-    return semantics.Statevector(circuit)
-
-
-def measured_one_qubit(circuit: QuantumCircuit) -> semantics.Statevector | str:
-    """The state a circuit prepares on its one measured qubit (then any others it touches), or why it cannot say."""
-    try:
-        measured = semantics.split_measurements(circuit)
-        if len(measured.qubit_of) != 1:
-            return f"it measures {len(measured.qubit_of)} bits; measure the one qubit, once"
-        qubit = next(iter(measured.qubit_of.values()))
-        extra = [q for q in semantics.active_qubits(measured.gates) if q != qubit]
-        return semantics.state_on(measured.gates, [qubit, *extra])
-    except semantics.NotReadable as error:
-        return str(error)
-
-
-def prepares_ry(state: semantics.Statevector | str, theta: float) -> str | None:
-    """Why a state from `measured_one_qubit` is not RY(θ)|0⟩ (other qubits in |0⟩), or None if it is."""
-    if isinstance(state, str):
-        return state
-    expected = ry_state(theta)
-    if state.num_qubits > 1:
-        expected = semantics.Statevector.from_label("0" * (state.num_qubits - 1)).tensor(expected)
-    if semantics.same_state(state, expected):
-        return None
-    p_one = float(state.probabilities([0])[1])
-    same_odds = abs(p_one - np.sin(theta / 2) ** 2) < 1e-6
-    return (
-        "it gives the right odds but another state (is it RX instead of RY?)"
-        if same_odds
-        else f"P('1') is {p_one:.3f} without noise, where RY(θ) gives {np.sin(theta / 2) ** 2:.3f}"
-    )
 
 
 def judge_theta_sweep(case: Case, ev: Evidence, v: Verdicts) -> None:

@@ -26,7 +26,9 @@ from grader.judge.sampling import (
     counts_shape_problem,
     entries,
     measured_clbits,
+    measured_one_qubit,
     measured_state_problem,
+    prepares_ry,
     ran_shots,
     reading_of,
 )
@@ -121,21 +123,6 @@ def batch_cases() -> list[Case]:
     return [Case("FakeQuitoV2, 3 angles, 555 shots", (FakeQuitoV2(), list(BATCH_THETAS), 555))]
 
 
-def ry_reference(theta: float) -> QuantumCircuit:
-    """RY(θ) on one qubit."""
-    circuit = QuantumCircuit(1)
-    circuit.ry(theta, 0)
-    return circuit
-
-
-def ry_problem(circuit: QuantumCircuit, theta: float) -> str | None:
-    """Why a measured circuit does not prepare RY(θ)|0⟩ and measure it, with a matching hint, or None."""
-    problem = measured_state_problem(circuit, ry_reference(theta))
-    if problem and problem.startswith("it gives the right odds"):
-        return problem + " (is it RX instead of RY?)"
-    return problem
-
-
 def judge_batch_sweep(case: Case, ev: Evidence, v: Verdicts) -> None:
     """Verdicts on `batch_sweep(backend, thetas, shots)` for one case."""
     backend, thetas, shots = case.args
@@ -155,13 +142,15 @@ def judge_batch_sweep(case: Case, ev: Evidence, v: Verdicts) -> None:
     isa_check(v, "isa_circuit", [pub.circuit for call in calls for pub in call.pubs], backend)
     points = job_entries(calls)
     chosen: list[tuple[int, Entry]] = []
+    states = {id(e): measured_one_qubit(e.circuit) for _, e in points}  # each point's state, once
     for index, theta in enumerate(thetas):
-        matching = [(job, e) for job, e in points if ry_problem(e.circuit, theta) is None]
+        matching = [(job, e) for job, e in points if prepares_ry(states[id(e)], theta) is None]
         if not matching:
             detail = ""
             if len(points) == len(thetas):
                 job, entry = points[index]
-                detail = f" Job {job + 1}'s circuit, where θ = {theta:g} belongs: {ry_problem(entry.circuit, theta)}."
+                why = prepares_ry(states[id(entry)], theta)
+                detail = f" Job {job + 1}'s circuit, where θ = {theta:g} belongs: {why}."
             v.fail(
                 "ry_circuits",
                 f"No job's circuit prepares RY({theta:g})|0⟩ then measures it.{detail} For each angle run "

@@ -438,3 +438,46 @@ def bell_job(v: Any, ev: Any, call: Call, backend: Any, shots: int, isa: Callabl
         f"The counts are exactly those of the grader's replay of your job ({reading}).",
         f"The value returned is not a counts dict: {problem}." if problem else NOT_REPLAYED,
     )
+
+
+def ry_state(theta: float) -> semantics.Statevector:
+    """RY(θ)|0⟩."""
+    circuit = QuantumCircuit(1)
+    circuit.ry(theta, 0)
+    return semantics.Statevector(circuit)
+
+
+def measured_one_qubit(circuit: QuantumCircuit) -> semantics.Statevector | str:
+    """The state a circuit prepares on its one measured qubit (then any others it touches), or why it cannot say."""
+    try:
+        measured = semantics.split_measurements(circuit)
+        if len(measured.qubit_of) != 1:
+            return f"it measures {len(measured.qubit_of)} bits; measure the one qubit, once"
+        qubit = next(iter(measured.qubit_of.values()))
+        extra = [q for q in semantics.active_qubits(measured.gates) if q != qubit]
+        return semantics.state_on(measured.gates, [qubit, *extra])
+    except semantics.NotReadable as error:
+        return str(error)
+
+
+def prepares_ry(state: semantics.Statevector | str, theta: float) -> str | None:
+    """Why a state from `measured_one_qubit` is not RY(θ)|0⟩ (other qubits in |0⟩), or None if it is."""
+    if isinstance(state, str):
+        return state
+    expected = ry_state(theta)
+    if state.num_qubits > 1:
+        expected = semantics.Statevector.from_label("0" * (state.num_qubits - 1)).tensor(expected)
+    if semantics.same_state(state, expected):
+        return None
+    p_one = float(state.probabilities([0])[1])
+    same_odds = abs(p_one - np.sin(theta / 2) ** 2) < 1e-6
+    return (
+        "it gives the right odds but another state (is it RX instead of RY?)"
+        if same_odds
+        else f"P('1') is {p_one:.3f} without noise, where RY(θ) gives {np.sin(theta / 2) ** 2:.3f}"
+    )
+
+
+def ry_problem(circuit: QuantumCircuit, theta: float) -> str | None:
+    """Why a measured circuit does not prepare RY(θ)|0⟩ and measure it, or None (for one circuit and angle)."""
+    return prepares_ry(measured_one_qubit(circuit), theta)
