@@ -9,7 +9,7 @@ from qiskit_ibm_runtime.fake_provider import FakeBelemV2, FakeLimaV2
 
 from grader.exercises import Case, Exercise, Task
 from grader.judge.common import isa_check, one_job, replayed
-from grader.judge.estimation import bound, first_values, observable_check, state_check, value_check
+from grader.judge.estimation import bound, first_values, observable_check, one_pub_check, state_check, value_check
 from grader.judge.evidence import Evidence
 from grader.judge.rubric import Rubric, Verdicts, credit, gate
 
@@ -41,14 +41,7 @@ def judge_xx_expectation(case: Case, ev: Evidence, v: Verdicts) -> None:
     backend, theta = case.args
     call = one_job(v, ev, "estimator", backend, "uses_v2_estimator")
     pub = call.pubs[0]
-    single = len(call.pubs) == 1 and pub.observables.size == 1 and pub.parameter_values.size <= 1
-    v.check(
-        "one_pub",
-        single,
-        "One PUB with one circuit and one observable.",
-        f"The job holds {len(call.pubs)} PUB(s), the first with {pub.observables.size} observable(s) and "
-        f"{pub.parameter_values.size} parameter set(s). Run one: `estimator.run([(isa_circuit, isa_observable)])`.",
-    )
+    one_pub_check(v, "one_pub", call, "(isa_circuit, isa_observable)")
     circuit = bound(pub.circuit, first_values(pub))
     isa_check(v, "isa_circuit", [pub.circuit], backend)
     state_check(v, "right_state", circuit, entangled(theta), "RY(θ) on qubit 0 then CX(0, 1)")

@@ -427,3 +427,15 @@ def replayed_values(
     """Each entry's (value, standard error) from the grader's replay of its job; replays only the jobs needed."""
     results = {job: replayed(v, ev, calls[job], backend, requirement) for job in sorted({e.job for e in entries})}
     return entry_values(results, entries)
+
+
+def one_pub_check(v: Verdicts, requirement: str, call: Any, example: str) -> bool:
+    """Credit: the job holds one PUB with one circuit, one observable and at most one parameter set."""
+    pub = call.pubs[0]
+    return v.check(
+        requirement,
+        len(call.pubs) == 1 and pub.observables.size == 1 and pub.parameter_values.size <= 1,
+        "One PUB with one circuit and one observable.",
+        f"The job holds {len(call.pubs)} PUB(s), the first with {pub.observables.size} observable(s) and "
+        f"{pub.parameter_values.size} parameter set(s). Run one: `estimator.run([{example}])`.",
+    )
