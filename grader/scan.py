@@ -258,8 +258,28 @@ class _Scanner(ast.NodeVisitor):
                 top = resolved.split(".")[0]
                 if top in UNVERIFIABLE_MODULES and top != "grader":  # importing is harmless; using it is not
                     self.unverifiable(node, f"uses `{resolved}`: {UNVERIFIABLE_MODULES[top]}")
+                elif "." in resolved:  # `from sys import modules`, `from os import write`: the same levers
+                    self.check_dotted(node, *resolved.rsplit(".", 1))
         if node.id in ("__builtins__", "__import__", "__loader__", "__spec__"):
             self.unverifiable(node, f"uses `{node.id}`")
+
+    def check_dotted(self, node: ast.AST, base: str | None, attr: str) -> bool:
+        """Report ``base.attr`` if it is one of the interpreter's own levers; whether it was reported."""
+        if attr in DANGEROUS_ATTRIBUTES:
+            self.unverifiable(node, f"uses `{attr}`, which reads or rewrites the interpreter's own state")
+        elif base == "sys" and attr == "modules":
+            self.unverifiable(node, "uses `sys.modules`, where the grader's own modules live")
+        elif base == "sys" and attr not in SYS_SAFE:
+            self.unverifiable(node, f"uses `sys.{attr}`")
+        elif base == "os" and attr in OS_DANGEROUS:
+            self.unverifiable(node, f"uses `os.{attr}`, which reaches processes or file descriptors directly")
+        elif base == "types" and attr in ("FunctionType", "CodeType", "ModuleType", "MethodType", "FrameType"):
+            self.unverifiable(node, f"builds `types.{attr}` objects")
+        elif base == "operator" and attr in ("attrgetter", "methodcaller"):
+            self.unverifiable(node, f"uses `operator.{attr}`, attribute access by a name in a string")
+        else:
+            return False
+        return True
 
     def visit_Attribute(self, node: ast.Attribute) -> None:
         resolved = self.resolve(node)
@@ -267,22 +287,14 @@ class _Scanner(ast.NodeVisitor):
             self.check_name(node, resolved)
         attr = node.attr
         base = resolved.rsplit(".", 1)[0] if resolved else None
-        if attr in DANGEROUS_ATTRIBUTES:
-            self.unverifiable(node, f"uses `{attr}`, which reads or rewrites the interpreter's own state")
-        elif base == "sys" and attr not in SYS_SAFE and attr != "modules":
-            self.unverifiable(node, f"uses `sys.{attr}`")
-        elif base == "sys" and attr == "modules":
-            self.unverifiable(node, "uses `sys.modules`, where the grader's own modules live")
-        elif base == "os" and attr in OS_DANGEROUS:
-            self.unverifiable(node, f"uses `os.{attr}`, which reaches processes or file descriptors directly")
-        elif base in ("types",) and attr in ("FunctionType", "CodeType", "ModuleType", "MethodType", "FrameType"):
-            self.unverifiable(node, f"builds `types.{attr}` objects")
+        if self.check_dotted(node, base, attr):
+            pass
         elif attr.startswith("_") and not attr.startswith("__") and attr not in SAFE_PRIVATE:
             owner = node.value
             if not (isinstance(owner, ast.Name) and owner.id in ("self", "cls")):
                 self.unverifiable(node, f"reaches into a private attribute `{attr}`")
         if isinstance(node.ctx, (ast.Store, ast.Del)) and self.is_library_object(node.value):
-            self.unverifiable(node, f"rewrites `{self.resolve(node)}`, part of a library")
+            self.unverifiable(node, f"rewrites `{ast.unparse(node)[:60]}`, part of a library")
         self.generic_visit(node)
 
     def is_library_object(self, node: ast.AST) -> bool:
@@ -296,7 +308,7 @@ class _Scanner(ast.NodeVisitor):
 
     def visit_Subscript(self, node: ast.Subscript) -> None:
         if isinstance(node.ctx, (ast.Store, ast.Del)) and self.is_library_object(node.value):
-            self.unverifiable(node, f"rewrites an entry of `{self.resolve(node.value)}`, part of a library")
+            self.unverifiable(node, f"rewrites `{ast.unparse(node)[:60]}`, part of a library")
         self.generic_visit(node)
 
     def visit_Compare(self, node: ast.Compare) -> None:
@@ -371,7 +383,7 @@ class _Scanner(ast.NodeVisitor):
         """`getattr(x, "name")` and friends, read as the attribute access they spell."""
         target = node.args[0]
         if function in ("setattr", "delattr") and self.is_library_object(target):
-            self.unverifiable(node, f"rewrites `{attr}` on `{self.resolve(target)}`, part of a library")
+            self.unverifiable(node, f"rewrites `{attr}` on `{ast.unparse(target)[:60]}`, part of a library")
         if attr in DANGEROUS_ATTRIBUTES or (attr.startswith("_") and attr not in SAFE_PRIVATE):
             self.unverifiable(node, f"uses `{function}` to reach `{attr}`")
         if attr == "run" and self.receiver_is_backend(target):
