@@ -76,7 +76,9 @@ def test_fresh_environment_from_requirements_runs_a_notebook_from_its_folder(roo
     checks = [cell for cell in notebook.cells if cell.metadata.get("grader", {}).get("check")]
     assert checks, "the notebook has no check cells"
     for cell in checks:
-        printed = "".join(output.get("text", "") for output in cell.outputs)
+        # The result card is a display (HTML with a text/plain twin); a plain-text fallback would be a stream.
+        texts = [output.get("text", "") + output.get("data", {}).get("text/plain", "") for output in cell.outputs]
+        printed = "".join(texts)
         assert "✔" in printed and "✘" not in printed, printed
     prefix, grader_file = notebook.cells[-1].outputs[0]["text"].split()
     assert Path(prefix) == venv, "the kernel did not run in the fresh environment"

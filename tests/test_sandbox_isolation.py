@@ -6,11 +6,15 @@ import json
 import os
 import socket
 import stat
+import subprocess
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from sandbox_kit import (
     AS_ROOT,
+    ROOT,
     TEST_UID_BASE,
     grade_command,
     isolation,
@@ -182,3 +186,33 @@ def test_a_grader_run_by_an_ordinary_user_warns_that_it_is_not_hardened(tmp_path
     report = json.loads((out / "grades.json").read_text())
     assert report["environment"]["isolation"]["level"] == "process"
     assert report["environment"]["isolation"]["hardened"] is False
+
+
+def test_a_grader_killed_mid_run_leaves_no_temporary_folder(tmp_path: Path) -> None:
+    # Killed by a timeout or Ctrl-\ in a CI job, the grader cannot clean up; its warm parent, seeing it gone, must.
+    grader_tmp = tmp_path / "grader-tmp"
+    grader_tmp.mkdir()
+    submission = tmp_path / "slow.py"
+    submission.write_text("import time\ndef bell_counts(backend, shots):\n    time.sleep(60)\n")
+    command = grade_command(str(submission), "--exercise", "sampler-basics", "--out", str(tmp_path / "out"),
+                            "--uid-base", str(TEST_UID_BASE))  # fmt: skip
+    grader = subprocess.Popen(command, cwd=ROOT, env={**os.environ, "TMPDIR": str(grader_tmp)},
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    try:
+        assert _within(120, lambda: any(p.name.startswith("grader-warm-") for p in grader_tmp.iterdir()))
+        time.sleep(5)  # past the pre-flight: the submission's sandbox is sleeping
+        assert grader.poll() is None, "the grader ended before it was killed"
+    finally:
+        grader.kill()
+        grader.wait()
+    assert _within(60, lambda: list(grader_tmp.iterdir()) == []), list(grader_tmp.iterdir())
+
+
+def _within(seconds: float, condition: Callable[[], bool]) -> bool:
+    """Whether ``condition`` holds within ``seconds``, polled every tenth of a second."""
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        if condition():
+            return True
+        time.sleep(0.1)
+    return condition()

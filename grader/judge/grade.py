@@ -54,7 +54,7 @@ def _runs(task: Task, case: Case, outcome: CaseOutcome | None, cell_errors: dict
     if outcome.status == "timeout":
         return f"{call} {outcome.error}: look for a loop that never ends, or a job far larger than asked."
     if outcome.status == "crashed":
-        return f"{call} ended the process: {outcome.error}."
+        return f"{call} {outcome.error}."
     if outcome.status == "missing":
         broken = "; ".join(f"cell {n}: {e}" for n, e in sorted(cell_errors.items())[:2])
         also = f" Cells that failed: {broken}." if broken else ""

@@ -83,8 +83,8 @@ class ForkServer:
         self.home = tempfile.mkdtemp(prefix="grader-warm-")
         self.control, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         with open(os.path.join(self.home, "stderr.txt"), "wb") as stderr:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "grader.sandbox.forkserver", str(theirs.fileno())],
+            self.process = subprocess.Popen(  # -P: its home is not on sys.path, where sandbox uids would stat it
+                [sys.executable, "-P", "-m", "grader.sandbox.forkserver", str(theirs.fileno())],
                 pass_fds=[theirs.fileno()],
                 cwd=self.home,
                 env=_environment(self.home),
@@ -243,8 +243,13 @@ def main() -> None:
             warm_ups[done]()  # children forked from now on start with this model built
             done += 1
             continue
-        data, fds, _flags, _address = socket.recv_fds(control, MESSAGE_BYTES, 3)
-        if not data:
+        try:
+            data, fds, _flags, _address = socket.recv_fds(control, MESSAGE_BYTES, 3)
+        except ConnectionError:
+            data = b""
+        if not data:  # the grader is gone, killed perhaps: remove the home it made for us, which it cannot now
+            if os.path.basename(os.getcwd()).startswith("grader-warm-"):
+                shutil.rmtree(os.getcwd(), ignore_errors=True)
             return
         message = json.loads(data)
         if "fork" in message:

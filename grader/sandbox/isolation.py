@@ -18,6 +18,7 @@ is what a forked sandbox does to itself.
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import shutil
@@ -228,8 +229,11 @@ def choose(requested: str, workers: int, protect: list[Path], uid_base: int, nam
     if level != "namespaces":
         import tempfile
 
-        workroot = tempfile.mkdtemp(prefix="grader-sandboxes-")
+        # Sandbox uids must pass through the folder above it: a private TMPDIR (mode 0700) would shut them out.
+        above = tempfile.gettempdir()
+        workroot = tempfile.mkdtemp(prefix="grader-sandboxes-", dir="/tmp" if closed_ancestor(above) else above)
         os.chmod(workroot, 0o711)  # sandbox uids may enter it to reach their own folder, never list it
+        atexit.register(shutil.rmtree, workroot, True)
     hidden = tuple(sorted({str(p.resolve()) for p in protect if p.exists()}))
     isolation = Isolation(level, uids, hidden, tuple(python_paths()), workroot)
     isolation._free = list(reversed(uids))

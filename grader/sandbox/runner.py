@@ -189,9 +189,8 @@ class Sandbox:
             return "dead"
         return self.replies.wait(deadline)
 
-    def stop(self) -> list[str]:
-        """Kill the sandbox's process group at once; notes on what its reply channel saw."""
-        notes = []
+    def stop(self) -> None:
+        """Kill the sandbox's process group at once."""
         try:
             os.write(self.commands, b'{"op": "exit"}\n')
         except OSError:
@@ -201,11 +200,6 @@ class Sandbox:
             os.killpg(self.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             pass
-        if self.replies.ignored:
-            notes.append(f"{self.replies.ignored} unexpected line(s) on the reply channel were ignored")
-        if self.replies.flooded:
-            notes.append("the sandbox wrote too much on its reply channel and was stopped")
-        return notes
 
     def clean(self) -> None:
         """After `stop`: reap it, kill every process of its uid wherever it went, remove what it left."""
@@ -235,6 +229,7 @@ def run_isolated(
     budget_end = time.monotonic() + limits.total_seconds
     uid = isolation.take()
     sandbox: Sandbox | None = None
+    ignored, flooded = 0, False
     try:
         for _attempt in range(len(cells) + len(cases) + 1):
             if sandbox is not None:
@@ -248,7 +243,9 @@ def run_isolated(
             try:
                 finished = _serve(sandbox, cells, pending, skipped, limits, budget_end, outcome)
             finally:
-                outcome.notes += [n for n in sandbox.stop() if n not in outcome.notes]
+                sandbox.stop()
+                ignored += sandbox.replies.ignored
+                flooded |= sandbox.replies.flooded
                 outcome.output_tail = sandbox.output.tail.decode("utf-8", "replace")
             pending = [c for c in pending if (c.task, c.index) not in outcome.cases]
             if finished or not pending:
@@ -262,14 +259,20 @@ def run_isolated(
     finally:
         # The last clean-up runs while the grader judges this submission; the uid is free again once it is done.
         isolation.give_back(uid, sandbox.clean if sandbox is not None else None)
+    if ignored:
+        outcome.notes.append(f"{ignored} unexpected line(s) on the reply channel were ignored")
+    if flooded:
+        outcome.notes.append("the sandbox wrote too much on its reply channel and was stopped")
     return outcome
 
 
-def _why(reply: str, limits: Limits, budget_end: float) -> str:
+def _why(reply: str, limits: Limits, budget_end: float, flooded: bool) -> str:
     if reply == "timeout":
         if time.monotonic() >= budget_end:
             return f"ran past the submission's total budget of {limits.total_seconds:g} s"
         return f"ran longer than {limits.timeout:g} s"
+    if flooded:
+        return "wrote too much on the grader's reply channel and was stopped"
     return "ended the process (sys.exit in a thread, os._exit, a crash, the memory limit, or a flood of output)"
 
 
@@ -290,9 +293,8 @@ def _serve(
         reply = sandbox.ask({"op": "cell", "number": cell.number, "source": cell.source}, deadline)
         if isinstance(reply, str):
             skipped.add(cell.number)
-            outcome.cell_errors[cell.number] = f"this cell {_why(reply, limits, budget_end)}; the grader skipped it"
-            if reply == "dead" and sandbox.replies.flooded:
-                outcome.notes.append(f"cell {cell.number} flooded the reply channel")
+            why = _why(reply, limits, budget_end, sandbox.replies.flooded)
+            outcome.cell_errors[cell.number] = f"this cell {why}; the grader skipped it"
             return False
         error = reply.get("error")
         if isinstance(error, dict):
@@ -306,9 +308,8 @@ def _serve(
         reply = sandbox.ask(command, deadline)
         key = (case.task, case.index)
         if isinstance(reply, str):
-            outcome.cases[key] = CaseOutcome(
-                "timeout" if reply == "timeout" else "crashed", error=f"it {_why(reply, limits, budget_end)}"
-            )
+            why = _why(reply, limits, budget_end, sandbox.replies.flooded)
+            outcome.cases[key] = CaseOutcome("timeout" if reply == "timeout" else "crashed", error=why)
             return False
         status = reply.get("status")
         if status == "missing":
