@@ -130,7 +130,7 @@ def _isolation(args: argparse.Namespace, limits: Limits) -> Isolation:
         + (f" (uids {isolation.uids[0]}…{isolation.uids[-1]})" if isolation.uids else "")
     )
     if described["note"]:
-        print(f"WARNING: {described['note']}", file=sys.stderr)
+        print(f"{'note' if described['hardened'] else 'WARNING'}: {described['note']}", file=sys.stderr)
     return isolation
 
 

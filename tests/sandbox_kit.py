@@ -25,8 +25,8 @@ TEST_UID_BASE = DEFAULT_UID_BASE + 500
 
 
 def namespaces_allowed() -> bool:
-    """Whether this machine lets the grader create the sandbox's namespaces."""
-    return os.geteuid() == 0 and forkserver.shared().namespaces_allowed()
+    """Whether this machine lets the grader create the sandbox's namespaces (in a user namespace when not root)."""
+    return forkserver.shared().namespaces_allowed()
 
 
 def isolation(level: str, protect: list[Path] | None = None, workers: int = 1, base: int = TEST_UID_BASE) -> Isolation:
@@ -71,6 +71,25 @@ def with_readable_python(command: list[str]) -> list[str]:
     where any uid can read it. Tests of the uid level and of a grader run by an ordinary user need the latter.
     """
     return [sys.executable, "-c", OPEN_ROOT, *command]
+
+
+ORDINARY_USER = 65534
+"""The uid and gid of `nobody`, which plays a teacher without root on a laptop."""
+
+
+def as_ordinary_user(command: list[str]) -> list[str]:
+    """``command`` run as an ordinary user (from a root test), where the Python environment is readable by all."""
+    setpriv = ["/usr/bin/setpriv", f"--reuid={ORDINARY_USER}", f"--regid={ORDINARY_USER}", "--clear-groups"]
+    return with_readable_python([*setpriv, *command])
+
+
+def open_for_ordinary_user(folder: Path) -> None:
+    """Let the ordinary user write in ``folder`` and reach it through the folders above it (up to /tmp)."""
+    os.chmod(folder, 0o777)
+    for parent in folder.parents:
+        if parent == Path("/tmp") or parent == Path("/"):
+            break
+        os.chmod(parent, os.stat(parent).st_mode | 0o005)
 
 
 def grade_command(*args: str) -> list[str]:

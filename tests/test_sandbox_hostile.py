@@ -12,10 +12,22 @@ import os
 import resource
 import shutil
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from sandbox_kit import AS_ROOT, ROOT, TEST_UID_BASE, grade_command, namespaces_allowed, run, with_readable_python
+from sandbox_kit import (
+    AS_ROOT,
+    ORDINARY_USER,
+    ROOT,
+    TEST_UID_BASE,
+    as_ordinary_user,
+    grade_command,
+    namespaces_allowed,
+    open_for_ordinary_user,
+    run,
+    with_readable_python,
+)
 
 from grader.sandbox.isolation import processes_of
 
@@ -169,17 +181,21 @@ def _leftovers() -> list[str]:
     return found
 
 
-def _grade_hostile_class(tmp_path: Path, level: str, names: list[str], wrap: bool) -> dict:
+def _grade_hostile_class(tmp_path: Path, level: str, names: list[str], wrap: Callable[[list[str]], list[str]]) -> dict:
+    """Grade the class at ``level``, the grader's command wrapped by ``wrap``; the records and what the run cost."""
     folder, out = tmp_path / "class", tmp_path / "out"
     _write_class(folder, out, names)
     command = grade_command(str(folder), "--exercise", "sampler-basics", "--out", str(out), "--workers", "2",
                             "--timeout", "20", "--isolation", level, "--uid-base", str(TEST_UID_BASE))  # fmt: skip
     grader_tmp = tmp_path / "grader-tmp"  # the grader's own temporary folders (warm parent, uid-level workroot)
     grader_tmp.mkdir()
+    if wrap is as_ordinary_user:
+        open_for_ordinary_user(tmp_path)
+        open_for_ordinary_user(grader_tmp)
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     started = time.monotonic()
-    env = {**os.environ, "TMPDIR": str(grader_tmp)}
-    done = run(with_readable_python(command) if wrap else command, timeout=1200, env=env)
+    env = {**os.environ, "TMPDIR": str(grader_tmp), "HOME": str(tmp_path)}
+    done = run(wrap(command), timeout=1200, env=env)
     elapsed = time.monotonic() - started
     assert done.returncode == 0, done.stderr[-4000:]
     grown = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
@@ -187,8 +203,8 @@ def _grade_hostile_class(tmp_path: Path, level: str, names: list[str], wrap: boo
     digest = hashlib.sha256(report).hexdigest()
     time.sleep(6)  # the rewriter's daemon would be at work by now
     assert hashlib.sha256((out / "grades.json").read_bytes()).hexdigest() == digest, "the reports changed"
-    uids = json.loads(report)["environment"]["isolation"]["uids"]
-    assert uids and all(not processes_of(uid) for uid in uids), "a sandbox process outlived the grader"
+    uids = json.loads(report)["environment"]["isolation"]["uids"] or [ORDINARY_USER]
+    assert all(not processes_of(uid) for uid in uids), "a sandbox process outlived the grader"
     assert _leftovers() == [], "a sandbox left files in the shared temporary folders"
     assert list(grader_tmp.iterdir()) == [], "the grader left its temporary folders behind"
     records = {Path(r["submission"]).name: r for r in json.loads(report)["submissions"]}
@@ -202,11 +218,8 @@ def _clean_marks() -> None:
         shutil.rmtree(path, ignore_errors=True) if os.path.isdir(path) else os.remove(path)
 
 
-@AS_ROOT
-def test_a_hostile_class_under_namespaces_leaves_the_honest_and_the_machine_untouched(tmp_path: Path) -> None:
-    if not namespaces_allowed():
-        pytest.skip("this machine does not allow namespaces")
-    graded = _grade_hostile_class(tmp_path, "namespaces", sorted(HOSTILE), wrap=False)
+def _assert_the_whole_hostile_class_was_contained(graded: dict) -> None:
+    """The honest get full marks, the hostile nothing; heartbeats, floods and memory were bounded."""
     records = graded["records"]
     for honest in ("alice.ipynb", "bob.ipynb"):
         assert records[honest]["score"] == records[honest]["max_score"] == 4.0, records[honest]
@@ -221,10 +234,28 @@ def test_a_hostile_class_under_namespaces_leaves_the_honest_and_the_machine_unto
 
 
 @AS_ROOT
+def test_a_hostile_class_under_namespaces_leaves_the_honest_and_the_machine_untouched(tmp_path: Path) -> None:
+    if not namespaces_allowed():
+        pytest.skip("this machine does not allow namespaces")
+    graded = _grade_hostile_class(tmp_path, "namespaces", sorted(HOSTILE), wrap=lambda command: command)
+    _assert_the_whole_hostile_class_was_contained(graded)
+
+
+@AS_ROOT
+def test_a_hostile_class_graded_without_root_in_user_namespaces_is_contained(tmp_path: Path) -> None:
+    # A teacher's laptop: an ordinary user, whose Linux allows unprivileged user namespaces (the auto level's pick).
+    graded = _grade_hostile_class(tmp_path, "auto", sorted(HOSTILE), wrap=as_ordinary_user)
+    if "isolation: process" in graded["stdout"]:
+        pytest.skip("this machine does not allow unprivileged user namespaces")
+    assert "isolation: user-namespaces" in graded["stdout"]
+    _assert_the_whole_hostile_class_was_contained(graded)
+
+
+@AS_ROOT
 def test_a_hostile_class_under_uids_only_leaves_the_honest_and_the_machine_untouched(tmp_path: Path) -> None:
     # As in a Docker container or on Gradescope: root, no namespaces, and a Python every uid can read.
     names = ["killer.py", "rewriter.py", "reader.py", "daemons.py", "diskfill.py"]
-    graded = _grade_hostile_class(tmp_path, "uid", names, wrap=True)
+    graded = _grade_hostile_class(tmp_path, "uid", names, wrap=with_readable_python)
     records = graded["records"]
     for honest in ("alice.ipynb", "bob.ipynb"):
         assert records[honest]["score"] == records[honest]["max_score"] == 4.0, records[honest]

@@ -16,8 +16,10 @@ from sandbox_kit import (
     AS_ROOT,
     ROOT,
     TEST_UID_BASE,
+    as_ordinary_user,
     grade_command,
     isolation,
+    open_for_ordinary_user,
     returned,
     run,
     run_cells,
@@ -164,21 +166,18 @@ def test_the_command_line_refuses_the_uid_level_with_a_private_python(tmp_path: 
     assert done.returncode == 2 and not (tmp_path / "out" / "grades.json").exists()  # no class graded into zeros
 
 
-def test_a_grader_run_by_an_ordinary_user_warns_that_it_is_not_hardened(tmp_path: Path) -> None:
+def test_a_grader_run_by_an_ordinary_user_without_namespaces_warns_that_it_is_not_hardened(tmp_path: Path) -> None:
     if os.geteuid() == 0:
-        os.chmod(tmp_path, 0o777)
-        for parent in tmp_path.parents:
-            if parent == Path("/tmp"):
-                break
-            os.chmod(parent, os.stat(parent).st_mode | 0o005)
+        open_for_ordinary_user(tmp_path)
     submission = tmp_path / "alice.py"
     submission.write_text("def bell_counts(backend, shots):\n    raise NotImplementedError\n")
     os.chmod(submission, 0o644)
     out = tmp_path / "out"
-    command = grade_command(str(submission), "--exercise", "sampler-basics", "--out", str(out), "--workers", "1")
+    command = grade_command(
+        str(submission), "--exercise", "sampler-basics", "--out", str(out), "--workers", "1", "--isolation", "process"
+    )  # fmt: skip  (as where user namespaces are refused, or macOS)
     if os.geteuid() == 0:  # become an ordinary user, as a teacher on a laptop is
-        command = with_readable_python(["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
-                                        *command])  # fmt: skip
+        command = as_ordinary_user(command)
     done = run(command, env={**os.environ, "HOME": str(tmp_path)})
     assert done.returncode == 0, done.stderr[-3000:]
     assert "isolation: process" in done.stdout
@@ -186,6 +185,66 @@ def test_a_grader_run_by_an_ordinary_user_warns_that_it_is_not_hardened(tmp_path
     report = json.loads((out / "grades.json").read_text())
     assert report["environment"]["isolation"]["level"] == "process"
     assert report["environment"]["isolation"]["hardened"] is False
+
+
+UNDO = """
+import ctypes, os
+
+def undo(secret):
+    libc = ctypes.CDLL(None, use_errno=True)
+    folder = os.path.dirname(secret).encode()
+    remount_rw = lambda: libc.mount(None, b"/", None, 0x20 | 0x1000, None) == 0  # MS_REMOUNT | MS_BIND, not RDONLY
+    tried = {"remount_rw": remount_rw(), "umount_hidden": libc.umount2(folder, 2) == 0}
+    # A nested user namespace has every capability again, but over copies of the mounts, which the kernel locks.
+    tried["nested"] = libc.unshare(0x10000000 | 0x00020000) == 0
+    tried["nested_umount_hidden"] = tried["nested"] and libc.umount2(folder, 2) == 0
+    tried["nested_remount_rw"] = tried["nested"] and remount_rw()
+    try:
+        tried["secret"] = open(secret).read()
+    except OSError as error:
+        tried["secret"] = type(error).__name__
+    return tried
+"""
+
+
+@AS_ROOT
+def test_user_namespaces_level_is_what_the_report_says(tmp_path: Path, listener: socket.socket, secret: Path) -> None:
+    # A grader that is not root, on a Linux that allows unprivileged user namespaces (most do), as on a laptop.
+    open_for_ordinary_user(tmp_path)
+    script = tmp_path / "probe.py"
+    script.write_text(
+        "import json, sys\n"
+        "sys.path.insert(0, 'tests')\n"
+        "from sandbox_kit import isolation, returned, run_cells\n"
+        "from test_sandbox_isolation import OBSERVE, UNDO\n"
+        "from pathlib import Path\n"
+        f"chosen = isolation('auto', [Path({str(secret.parent)!r})])\n"
+        f"seen = returned(run_cells([OBSERVE], 'observe', [{listener.getsockname()[1]}, {str(secret)!r}], chosen),"
+        " 'observe')\n"
+        f"undone = returned(run_cells([UNDO], 'undo', [{str(secret)!r}], chosen), 'undo')\n"
+        "print(json.dumps({'seen': seen, 'undone': undone, 'described': chosen.describe()}))\n"
+    )
+    os.chmod(script, 0o644)
+    done = run(as_ordinary_user([os.sys.executable, str(script)]), env={**os.environ, "HOME": str(tmp_path)})
+    assert done.returncode == 0, done.stderr[-3000:]
+    found = json.loads(done.stdout.strip().splitlines()[-1])
+    seen, undone, described = found["seen"], found["undone"], found["described"]
+    if described["level"] == "process":
+        pytest.skip("this machine does not allow unprivileged user namespaces")
+    assert described["level"] == "user-namespaces" and described["hardened"] and described["network"] == "none"
+    assert not described["separate_uids"] and "your own uid" in described["note"]
+    assert seen["uid"] == 65534 and seen["pid"] == 1 and seen["processes"] <= 3  # PID 1 of its own namespace
+    assert seen["network"] in ("OSError", "ConnectionRefusedError", "TimeoutError")  # no network, loopback down
+    assert seen["secret"] in ("FileNotFoundError", "PermissionError")  # hidden checks are not visible
+    assert seen["writable"] == ["/tmp", "/tmp/work"]  # read-only everywhere but its own private /tmp
+    assert seen["cwd"] == "/tmp/work" and seen["hostname"] == "sandbox"
+    assert seen["nproc"] < 1000 and seen["memory"] > 0  # a share of the user's process count
+    assert not [fd for fd in seen["fds"] if fd.startswith("socket:")]
+    # Without capabilities it can undo none of the mounts; with a nested user namespace, only the locked copies.
+    assert not undone["remount_rw"] and not undone["umount_hidden"], undone
+    assert not undone["nested_umount_hidden"] and not undone["nested_remount_rw"], undone
+    assert undone["secret"] in ("FileNotFoundError", "PermissionError"), undone
+    assert not processes_of(65534)  # nothing of the sandboxes is left
 
 
 def test_a_grader_killed_mid_run_leaves_no_temporary_folder(tmp_path: Path) -> None:

@@ -1,10 +1,11 @@
-"""Confinement: what a freshly forked sandbox does to itself, as root, before any student code runs.
+"""Confinement: what a freshly forked sandbox does to itself before any student code runs.
 
-At the ``namespaces`` level: new PID, mount, network, IPC and UTS namespaces; the filesystem remounted read-only,
-private homes opened just enough for the Python environment, the grader's secrets hidden, a private size-limited
-``/tmp``; a fresh ``/proc`` and a PID 1 of its own, whose parent waits for it. At every level: the slot's uid and
-gid (when root), no new privileges, death with the parent, rlimits, its own working folder. Also the helpers the
-warm parent runs for the grader: probing for namespaces and killing every process of a uid.
+At the ``namespaces`` level (root) and the ``user-namespaces`` level (not root, inside a new user namespace): new
+PID, mount, network, IPC and UTS namespaces; the filesystem remounted read-only, private homes opened just enough
+for the Python environment, the grader's secrets hidden, a private size-limited ``/tmp``; a fresh ``/proc`` and a
+PID 1 of its own, whose parent waits for it. At every level: the slot's uid and gid (when root), no capabilities,
+no new privileges, death with the parent, rlimits, its own working folder. Also the helpers the warm parent runs
+for the grader: probing for namespaces and killing every process of a uid.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.sandbox import linux
-from grader.sandbox.isolation import processes_of
+from grader.sandbox.isolation import NAMESPACE_LEVELS, processes_of
 
 
 def _outermost_closed(path: str) -> str | None:
@@ -61,7 +62,7 @@ def open_private_homes(fds: dict[str, int]) -> None:
             _bind(fds[path], path, read_only=False)
 
 
-def _build_filesystem(params: dict[str, Any], uid: int) -> None:
+def _build_filesystem(params: dict[str, Any], uid: int | None) -> None:
     """In a new mount namespace: the filesystem read-only, secrets hidden, a private /tmp to write in.
 
     Private homes are opened just enough for the Python environment; /tmp is size-limited.
@@ -92,7 +93,7 @@ def _build_filesystem(params: dict[str, Any], uid: int) -> None:
                     if path.startswith(folder + "/"):
                         _bind(fds[path], path)
         os.makedirs("/tmp/work/tmp", mode=0o700)
-        for part in ("/tmp/work", "/tmp/work/tmp"):
+        for part in ("/tmp/work", "/tmp/work/tmp") if uid is not None else ():
             os.chown(part, uid, uid)
     finally:
         for fd in fds.values():
@@ -121,13 +122,29 @@ def _limit(kind: int, value: int) -> None:
         resource.setrlimit(kind, (min(value, hard) if hard != resource.RLIM_INFINITY else value, hard))
 
 
-def _become_student(params: dict[str, Any], workdir: str) -> None:
+def _tasks_of(uid: int) -> int:
+    """How many tasks (threads, which RLIMIT_NPROC counts) processes of ``uid`` run now."""
+    count = 0
+    for pid in processes_of(uid):
+        try:
+            count += len(os.listdir(f"/proc/{pid}/task"))
+        except OSError:
+            pass
+    return count
+
+
+def _become_student(params: dict[str, Any], workdir: str, running: int | None) -> None:
+    """Drop to the student's uid, capabilities and limits; ``running``: tasks the user had before (no own uid)."""
     uid = params["uid"]
     if uid is not None:
         os.setgroups([])
         os.setgid(uid)
         os.setuid(uid)
         _limit(resource.RLIMIT_NPROC, int(params["processes"]))
+    elif running is not None:  # the grader's own uid: a share of its process count, over what it already runs
+        _limit(resource.RLIMIT_NPROC, running + int(params["processes"]))
+    if params["level"] == "user-namespaces":
+        linux.drop_capabilities()  # the namespaces' root may not undo the mounts that hide and protect
     linux.prctl(linux.PR_SET_NO_NEW_PRIVS, 1)
     linux.die_with_parent()  # after setuid, which clears it
     memory = int(params["memory_mb"]) * 1024 * 1024
@@ -146,11 +163,14 @@ def enter(params: dict[str, Any], workdir: str | None) -> None:
     """Isolate this freshly forked child as ``params`` say; returns as the student's process, ready to serve."""
     os.setsid()
     linux.die_with_parent()
-    level = params["level"]
-    if level == "namespaces":
-        uid = int(params["uid"])
-        linux.unshare(linux.SANDBOX_NAMESPACES)
-        _build_filesystem(params, uid)
+    running = None
+    if params["level"] in NAMESPACE_LEVELS:
+        if params["level"] == "user-namespaces":
+            running = _tasks_of(os.getuid())  # counted on the host's /proc, before the sandbox gets its own
+            linux.unshare_as_self(linux.SANDBOX_NAMESPACES)
+        else:
+            linux.unshare(linux.SANDBOX_NAMESPACES)
+        _build_filesystem(params, params["uid"])
         pid = os.fork()
         if pid:
             _supervise(pid)  # never returns
@@ -159,19 +179,33 @@ def enter(params: dict[str, Any], workdir: str | None) -> None:
         socket.sethostname("sandbox")
         workdir = "/tmp/work"
     assert workdir is not None
-    _become_student(params, workdir)
+    _become_student(params, workdir, running)
 
 
 def probe_namespaces() -> bool:
-    """Whether this process may create the sandbox's namespaces (tried in a child that exits at once)."""
-    if os.geteuid() != 0 or not sys.platform.startswith("linux"):
+    """Whether this process may create the sandbox's namespaces, in a user namespace when not root.
+
+    Tried in a child that exits at once, as far as a PID 1 mounting its own /proc (which a masked /proc forbids).
+    """
+    if not sys.platform.startswith("linux"):
         return False
     pid = os.fork()
     if pid == 0:
         try:
-            linux.unshare(linux.SANDBOX_NAMESPACES)
+            if os.geteuid() == 0:
+                linux.unshare(linux.SANDBOX_NAMESPACES)
+            else:
+                linux.unshare_as_self(linux.SANDBOX_NAMESPACES)
             linux.mount(None, "/", None, linux.MS_REC | linux.MS_PRIVATE)
-            os._exit(0)
+            first = os.fork()
+            if first == 0:
+                try:
+                    linux.mount("proc", "/proc", "proc", linux.MS_NOSUID | linux.MS_NODEV | linux.MS_NOEXEC)
+                    os._exit(0)
+                except BaseException:  # noqa: BLE001
+                    os._exit(1)
+            _, status = os.waitpid(first, 0)
+            os._exit(os.waitstatus_to_exitcode(status))
         except BaseException:  # noqa: BLE001
             os._exit(1)
     _, status = os.waitpid(pid, 0)

@@ -8,12 +8,16 @@
   uid and gid, its own working directory and ``TMPDIR``; the submissions and hidden checks are closed to other users
   while the class is graded; after each sandbox every process of the uid is killed and every file it left in the
   shared temporary folders removed.
-- ``process`` (not root): a process of the grader's own user with rlimits, killed with its process group. It is not
-  hardened against hostile code, and the grader says so.
+- ``user-namespaces`` (not root, and Linux allows unprivileged user namespaces, as most distributions do): the same
+  namespaces and filesystem as ``namespaces``, inside a new user namespace where the sandbox keeps the grader's own
+  uid and gives up every capability, so it can undo none of its mounts. There is no separate uid: the PID namespace
+  ends everything it started, and its process count is a share of the user's.
+- ``process`` (not root, no namespaces): a process of the grader's own user with rlimits, killed with its process
+  group. It is not hardened against hostile code, and the grader says so.
 
-Every level sets rlimits on address space, CPU seconds, file size, open files and core dumps (processes too, where
-the uid is the sandbox's own). This module chooses the level and cleans up after sandboxes; `grader.sandbox.confine`
-is what a forked sandbox does to itself.
+Every level sets rlimits on address space, CPU seconds, file size, open files, processes and core dumps. This
+module chooses the level and cleans up after sandboxes; `grader.sandbox.confine` is what a forked sandbox does to
+itself.
 """
 
 from __future__ import annotations
@@ -33,13 +37,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-LEVELS = ("namespaces", "uid", "process")
+LEVELS = ("namespaces", "uid", "user-namespaces", "process")
+NAMESPACE_LEVELS = ("namespaces", "user-namespaces")
 DEFAULT_UID_BASE = 61000
 SHARED_TEMP = ("/tmp", "/var/tmp", "/dev/shm")
 NOT_HARDENED = (
     "This run is NOT hardened against hostile code: student code runs as your own user, can read what you can, use "
-    "the network and outlive the grader. For a class that may be hostile, grade as root (in a container: see the "
-    "instructor guide's one-line `docker run`) or on Gradescope."
+    "the network and outlive the grader. For a class that may be hostile, grade on Linux with unprivileged user "
+    "namespaces allowed (the grader then uses them by itself), as root (in a container: see the instructor guide's "
+    "one-line `docker run`) or on Gradescope."
+)
+OWN_UID = (
+    "Student code runs as your own uid, inside namespaces: it sees no other process, no network, and the filesystem "
+    "read-only without the submissions, the reports or the hidden checks; its processes share your process limit."
 )
 
 
@@ -80,15 +90,16 @@ class Isolation:
     def describe(self) -> dict[str, Any]:
         """What the report says about this run's isolation."""
         hardened = self.level != "process"
+        namespaces = self.level in NAMESPACE_LEVELS
         return {
             "level": self.level,
             "hardened": hardened,
             "separate_uids": self.level in ("namespaces", "uid"),
-            "pid_namespace": self.level == "namespaces",
-            "mount_namespace": self.level == "namespaces",
-            "network": "none" if self.level == "namespaces" else "the host's",
+            "pid_namespace": namespaces,
+            "mount_namespace": namespaces,
+            "network": "none" if namespaces else "the host's",
             "uids": list(self.uids),
-            "note": "" if hardened else NOT_HARDENED,
+            "note": {"process": NOT_HARDENED, "user-namespaces": OWN_UID}.get(self.level, ""),
         }
 
     def take(self) -> int | None:
@@ -214,19 +225,25 @@ def choose(requested: str, workers: int, protect: list[Path], uid_base: int, nam
     """The isolation to use: the one asked for, or with ``auto`` the strongest this machine permits."""
     root = os.geteuid() == 0
     if requested == "auto":
-        level = "namespaces" if root and namespaces_allowed else "uid" if root else "process"
+        if root:
+            level = "namespaces" if namespaces_allowed else "uid"
+        else:
+            level = "user-namespaces" if namespaces_allowed else "process"
     else:
         level = requested
     if level in ("namespaces", "uid") and not root:
         raise IsolationError(f"isolation `{level}` needs the grader to run as root")
-    if level == "namespaces" and not namespaces_allowed:
-        raise IsolationError("this machine does not let the grader create namespaces; use `--isolation uid`")
+    if level == "user-namespaces" and root:
+        raise IsolationError("isolation `user-namespaces` is for a grader that is not root; as root use `namespaces`")
+    if level in NAMESPACE_LEVELS and not namespaces_allowed:
+        fallback = "uid" if root else "process"
+        raise IsolationError(f"this machine does not let the grader create namespaces; use `--isolation {fallback}`")
     uids: tuple[int, ...] = ()
     locks: list[int] = []
     if level in ("namespaces", "uid"):
         uids, locks = _claim_uids(uid_base, max(1, workers))
     workroot = ""
-    if level != "namespaces":
+    if level not in NAMESPACE_LEVELS:
         import tempfile
 
         # Sandbox uids must pass through the folder above it: a private TMPDIR (mode 0700) would shut them out.

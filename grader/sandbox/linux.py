@@ -29,7 +29,9 @@ MS_RELATIME = 0x200000
 MS_STRICTATIME = 0x1000000
 
 PR_SET_PDEATHSIG = 1
+PR_CAPBSET_DROP = 24
 PR_SET_NO_NEW_PRIVS = 38
+_CAPABILITY_VERSION_3 = 0x20080522
 
 _libc = ctypes.CDLL(None, use_errno=True)
 
@@ -57,6 +59,33 @@ def mount(source: str | None, target: str, fstype: str | None, flags: int, data:
 def prctl(option: int, value: int) -> None:
     """Set a process attribute (prctl(2) with one argument)."""
     _check(_libc.prctl(ctypes.c_int(option), ctypes.c_ulong(value), 0, 0, 0), "prctl")
+
+
+class _CapHeader(ctypes.Structure):
+    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+
+class _CapData(ctypes.Structure):
+    _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32), ("inheritable", ctypes.c_uint32)]
+
+
+def drop_capabilities() -> None:
+    """Give up every capability, now and across exec (capset(2) to nothing, the bounding set emptied)."""
+    with open("/proc/sys/kernel/cap_last_cap", encoding="ascii") as handle:
+        last = int(handle.read())
+    for capability in range(last + 1):
+        prctl(PR_CAPBSET_DROP, capability)
+    nothing = (_CapData * 2)()
+    _check(_libc.capset(ctypes.byref(_CapHeader(_CAPABILITY_VERSION_3, 0)), nothing), "capset")
+
+
+def unshare_as_self(flags: int) -> None:
+    """``unshare`` into a new user namespace too, being there the uid and gid this process has outside, no other."""
+    uid, gid = os.getuid(), os.getgid()  # once unshared, and until the maps are written, these read as 65534
+    unshare(CLONE_NEWUSER | flags)
+    for name, text in (("setgroups", "deny"), ("uid_map", f"{uid} {uid} 1"), ("gid_map", f"{gid} {gid} 1")):
+        with open(f"/proc/self/{name}", "w", encoding="ascii") as handle:
+            handle.write(text)
 
 
 def die_with_parent() -> None:

@@ -24,7 +24,7 @@ from typing import Any
 from grader.claims import CaseOutcome
 from grader.load import Cell
 from grader.sandbox import forkserver
-from grader.sandbox.isolation import Isolation, Limits, processes_of, remove_files_of
+from grader.sandbox.isolation import NAMESPACE_LEVELS, Isolation, Limits, processes_of, remove_files_of
 
 log = logging.getLogger("grader")
 MAX_LINE = 32 * 1024 * 1024
@@ -161,7 +161,7 @@ class Sandbox:
 
     def __init__(self, isolation: Isolation, uid: int | None, limits: Limits) -> None:
         self.isolation, self.uid = isolation, uid
-        self.workdir = isolation.workdir(uid) if isolation.level != "namespaces" else None
+        self.workdir = isolation.workdir(uid) if isolation.level not in NAMESPACE_LEVELS else None
         commands_read, self.commands = os.pipe()
         replies_read, replies_write = os.pipe()
         output_read, output_write = os.pipe()
