@@ -38,7 +38,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--grade-timeout", type=float, default=60.0, help="seconds per cell and per task call")
     group.addoption("--grade-seed", type=int, default=DEFAULT_SEED, help="non-zero seed of the re-runs")
     group.addoption(
-        "--grade-isolation", default="auto", help="auto (the strongest permitted), namespaces, uid, user-namespaces, process"
+        "--grade-isolation",
+        default="auto",
+        help="auto (the strongest permitted), namespaces, uid, user-namespaces, process",
     )
 
 
