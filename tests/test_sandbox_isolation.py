@@ -8,12 +8,13 @@ import socket
 import stat
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from sandbox_kit import (
     AS_ROOT,
+    ORDINARY_USER,
     ROOT,
     TEST_UID_BASE,
     as_ordinary_user,
@@ -187,64 +188,108 @@ def test_a_grader_run_by_an_ordinary_user_without_namespaces_warns_that_it_is_no
     assert report["environment"]["isolation"]["hardened"] is False
 
 
-UNDO = """
-import ctypes, os
+ESCAPE = """
+import ctypes, os, socket
 
-def undo(secret):
+def _connect(path):
+    try:
+        with socket.socket(socket.AF_UNIX) as client:
+            client.settimeout(2)
+            client.connect(path)
+        return "connected"
+    except OSError as error:
+        return type(error).__name__
+
+def _read(path):
+    try:
+        with open(path) as handle:
+            return handle.read()
+    except OSError as error:
+        return type(error).__name__
+
+def escape(secret, private, sockets):
     libc = ctypes.CDLL(None, use_errno=True)
     folder = os.path.dirname(secret).encode()
     remount_rw = lambda: libc.mount(None, b"/", None, 0x20 | 0x1000, None) == 0  # MS_REMOUNT | MS_BIND, not RDONLY
     tried = {"remount_rw": remount_rw(), "umount_hidden": libc.umount2(folder, 2) == 0}
+    tried["private"] = _read(private)
+    tried["sockets"] = [_connect(path) for path in sockets]
     # A nested user namespace has every capability again, but over copies of the mounts, which the kernel locks.
     tried["nested"] = libc.unshare(0x10000000 | 0x00020000) == 0
     tried["nested_umount_hidden"] = tried["nested"] and libc.umount2(folder, 2) == 0
     tried["nested_remount_rw"] = tried["nested"] and remount_rw()
-    try:
-        tried["secret"] = open(secret).read()
-    except OSError as error:
-        tried["secret"] = type(error).__name__
+    tried["secret"] = _read(secret)
     return tried
 """
 
 
+@pytest.fixture()
+def user_sockets(tmp_path: Path) -> Iterator[list[str]]:
+    """Unix sockets anyone may connect to, in the user's home and in /run (as a session bus or docker.sock are)."""
+    paths = [str(tmp_path / "agent.sock"), f"/run/grader-test-{os.getpid()}.sock"]
+    servers = []
+    for path in paths:
+        server = socket.socket(socket.AF_UNIX)
+        server.bind(path)
+        server.listen(8)
+        os.chmod(path, 0o777)
+        servers.append(server)
+    yield paths
+    for server, path in zip(servers, paths, strict=True):
+        server.close()
+        os.unlink(path)
+
+
 @AS_ROOT
-def test_user_namespaces_level_is_what_the_report_says(tmp_path: Path, listener: socket.socket, secret: Path) -> None:
+def test_user_namespaces_level_is_what_the_report_says(
+    tmp_path: Path, listener: socket.socket, secret: Path, user_sockets: list[str]
+) -> None:
     # A grader that is not root, on a Linux that allows unprivileged user namespaces (most do), as on a laptop.
     open_for_ordinary_user(tmp_path)
+    private = tmp_path / "notes.txt"  # in the teacher's home: theirs alone
+    private.write_text("the teacher's own")
+    os.chown(private, ORDINARY_USER, ORDINARY_USER)
+    os.chmod(private, 0o600)
     script = tmp_path / "probe.py"
     script.write_text(
         "import json, sys\n"
         "sys.path.insert(0, 'tests')\n"
         "from sandbox_kit import isolation, returned, run_cells\n"
-        "from test_sandbox_isolation import OBSERVE, UNDO\n"
+        "from test_sandbox_isolation import ESCAPE, OBSERVE\n"
         "from pathlib import Path\n"
+        "exec(ESCAPE)  # the same probes outside the sandbox, to show they would find what is there\n"
+        f"outside = escape({str(secret)!r}, {str(private)!r}, {user_sockets!r})\n"
         f"chosen = isolation('auto', [Path({str(secret.parent)!r})])\n"
         f"seen = returned(run_cells([OBSERVE], 'observe', [{listener.getsockname()[1]}, {str(secret)!r}], chosen),"
         " 'observe')\n"
-        f"undone = returned(run_cells([UNDO], 'undo', [{str(secret)!r}], chosen), 'undo')\n"
-        "print(json.dumps({'seen': seen, 'undone': undone, 'described': chosen.describe()}))\n"
+        f"inside = returned(run_cells([ESCAPE], 'escape', [{str(secret)!r}, {str(private)!r}, {user_sockets!r}],"
+        " chosen), 'escape')\n"
+        "print(json.dumps({'seen': seen, 'outside': outside, 'inside': inside, 'described': chosen.describe()}))\n"
     )
     os.chmod(script, 0o644)
     done = run(as_ordinary_user([os.sys.executable, str(script)]), env={**os.environ, "HOME": str(tmp_path)})
     assert done.returncode == 0, done.stderr[-3000:]
     found = json.loads(done.stdout.strip().splitlines()[-1])
-    seen, undone, described = found["seen"], found["undone"], found["described"]
+    seen, outside, inside, described = found["seen"], found["outside"], found["inside"], found["described"]
     if described["level"] == "process":
         pytest.skip("this machine does not allow unprivileged user namespaces")
     assert described["level"] == "user-namespaces" and described["hardened"] and described["network"] == "none"
     assert not described["separate_uids"] and "your own uid" in described["note"]
-    assert seen["uid"] == 65534 and seen["pid"] == 1 and seen["processes"] <= 3  # PID 1 of its own namespace
+    assert seen["uid"] == ORDINARY_USER and seen["pid"] == 1 and seen["processes"] <= 3  # PID 1 of its own namespace
     assert seen["network"] in ("OSError", "ConnectionRefusedError", "TimeoutError")  # no network, loopback down
     assert seen["secret"] in ("FileNotFoundError", "PermissionError")  # hidden checks are not visible
     assert seen["writable"] == ["/tmp", "/tmp/work"]  # read-only everywhere but its own private /tmp
     assert seen["cwd"] == "/tmp/work" and seen["hostname"] == "sandbox"
     assert seen["nproc"] < 1000 and seen["memory"] > 0  # a share of the user's process count
     assert not [fd for fd in seen["fds"] if fd.startswith("socket:")]
+    # Outside, the user reads its own notes and reaches both sockets; inside, the home and /run are empty.
+    assert outside["private"] == "the teacher's own" and outside["sockets"] == ["connected", "connected"], outside
+    assert inside["private"] == "FileNotFoundError" and inside["sockets"] == ["FileNotFoundError"] * 2, inside
     # Without capabilities it can undo none of the mounts; with a nested user namespace, only the locked copies.
-    assert not undone["remount_rw"] and not undone["umount_hidden"], undone
-    assert not undone["nested_umount_hidden"] and not undone["nested_remount_rw"], undone
-    assert undone["secret"] in ("FileNotFoundError", "PermissionError"), undone
-    assert not processes_of(65534)  # nothing of the sandboxes is left
+    assert not inside["remount_rw"] and not inside["umount_hidden"], inside
+    assert not inside["nested_umount_hidden"] and not inside["nested_remount_rw"], inside
+    assert inside["secret"] in ("FileNotFoundError", "PermissionError"), inside
+    assert not processes_of(ORDINARY_USER)  # nothing of the sandboxes is left
 
 
 def test_a_grader_killed_mid_run_leaves_no_temporary_folder(tmp_path: Path) -> None:

@@ -45,17 +45,21 @@ def _bind(source_fd: int, target: str, read_only: bool = True) -> None:
         linux.mount(None, target, None, linux.MS_BIND | linux.MS_REMOUNT | linux.MS_RDONLY)
 
 
-def open_private_homes(fds: dict[str, int]) -> None:
-    """In a private mount namespace: make the folders open as ``fds`` readable by every user.
+def open_private_homes(fds: dict[str, int], homes: tuple[str, ...] = ()) -> None:
+    """In a private mount namespace: make the folders open as ``fds`` readable by every user, and empty ``homes``.
 
     A folder under a private home (``/root``, mode 0700) stays where it is, but the home becomes an empty tmpfs
-    holding only the folders needed, bound back in place.
+    holding only the folders needed, bound back in place. Each of ``homes`` is emptied so too, however open it is.
     """
     opened: dict[str, list[str]] = {}
     for path in fds:
         closed = _outermost_closed(path)
         if closed:
             opened.setdefault(closed, []).append(path)
+    for home in homes:
+        if any(home == folder or home.startswith(folder + "/") for folder in opened):
+            continue  # already emptied, with what it holds of the environment
+        opened[home] = [path for path in fds if path.startswith(home + "/")]
     for closed, paths in opened.items():
         linux.mount("tmpfs", closed, "tmpfs", linux.MS_NOSUID | linux.MS_NODEV, "mode=0755,size=1m")
         for path in paths:
@@ -71,7 +75,7 @@ def _build_filesystem(params: dict[str, Any], uid: int | None) -> None:
     fds = {path: os.open(path, os.O_PATH | os.O_DIRECTORY) for path in needed}
     try:
         linux.mount(None, "/", None, linux.MS_REC | linux.MS_PRIVATE)
-        open_private_homes(fds)
+        open_private_homes(fds, tuple(params.get("homes", ())))
         for point, flags in linux.mount_points():
             if point in ("/proc", "/sys", "/dev") or point.startswith(("/proc/", "/sys/", "/dev/")):
                 continue
@@ -86,9 +90,11 @@ def _build_filesystem(params: dict[str, Any], uid: int | None) -> None:
                 linux.mount("/dev/null", path, None, linux.MS_BIND)
         scratch = {"/tmp": f"mode=1777,size={int(params['tmp_mb'])}m", "/var/tmp": "mode=1777,size=16m"}
         scratch["/dev/shm"] = "mode=1777,size=16m"
+        scratch["/run"] = "mode=0755,size=1m"  # its sockets (a session bus, docker.sock) accept connections read-only
         for folder, options in scratch.items():
             if os.path.isdir(folder):
-                linux.mount("tmpfs", folder, "tmpfs", linux.MS_NOSUID | linux.MS_NODEV, options)
+                empty = linux.MS_RDONLY if folder == "/run" else 0
+                linux.mount("tmpfs", folder, "tmpfs", linux.MS_NOSUID | linux.MS_NODEV | empty, options)
                 for path in needed:  # an environment that lives in a temporary folder stays visible
                     if path.startswith(folder + "/"):
                         _bind(fds[path], path)

@@ -81,6 +81,8 @@ class Isolation:
     hidden: tuple[str, ...] = ()
     python_paths: tuple[str, ...] = ()
     workroot: str = ""
+    homes: tuple[str, ...] = ()
+    """The grader user's home folders: emptied in a sandbox's view, but for the Python environment in them."""
     _free: list[int] = field(default_factory=list)
     _locks: list[int] = field(default_factory=list)
     _cleanups: list[threading.Thread] = field(default_factory=list)
@@ -180,6 +182,7 @@ class Isolation:
             "open_files": limits.open_files,
             "tmp_mb": limits.tmp_mb,
             "hide": list(self.hidden),
+            "homes": list(self.homes),
             "python_paths": list(self.python_paths),
         }
 
@@ -192,6 +195,18 @@ def python_paths() -> list[str]:
     found |= {p for p in sys.path if p and os.path.isdir(p) and os.path.realpath(p) != os.path.realpath(here)}
     found.add(str(Path(sys.executable).resolve().parent))
     return sorted(str(Path(p).resolve()) for p in found)
+
+
+def _homes() -> tuple[str, ...]:
+    """The home folders of the user the grader runs as ($HOME and the account's), where its private files are."""
+    import pwd
+
+    found = {os.path.expanduser("~")}
+    try:
+        found.add(pwd.getpwuid(os.getuid()).pw_dir)
+    except KeyError:
+        pass  # a uid with no account
+    return tuple(sorted(str(Path(p).resolve()) for p in found if p not in ("", "/") and os.path.isdir(p)))
 
 
 def closed_ancestor(path: str) -> str | None:
@@ -252,7 +267,7 @@ def choose(requested: str, workers: int, protect: list[Path], uid_base: int, nam
         os.chmod(workroot, 0o711)  # sandbox uids may enter it to reach their own folder, never list it
         atexit.register(shutil.rmtree, workroot, True)
     hidden = tuple(sorted({str(p.resolve()) for p in protect if p.exists()}))
-    isolation = Isolation(level, uids, hidden, tuple(python_paths()), workroot)
+    isolation = Isolation(level, uids, hidden, tuple(python_paths()), workroot, _homes())
     isolation._free = list(reversed(uids))
     isolation._locks = locks
     return isolation
