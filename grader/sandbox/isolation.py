@@ -49,7 +49,8 @@ NOT_HARDENED = (
 )
 OWN_UID = (
     "Student code runs as your own uid, inside namespaces: it sees no other process, no network, and the filesystem "
-    "read-only without the submissions, the reports or the hidden checks; its processes share your process limit."
+    "read-only without your home, /run, the submissions, the reports or the hidden checks. It can read what you can "
+    "read elsewhere, and its processes share your process limit."
 )
 
 
