@@ -11,6 +11,7 @@ suite's ``<properties>``, as ``<test id>.score``, ``.max_score`` and ``.status``
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,7 @@ from grader.pipeline import grade_submission
 from grader.primitives import DEFAULT_SEED
 from grader.results import SubmissionRecord, TaskResult
 from grader.sandbox import forkserver
-from grader.sandbox.isolation import DEFAULT_UID_BASE, Isolation, Limits, choose
+from grader.sandbox.isolation import DEFAULT_UID_BASE, Isolation, Limits, choose, closed_to_others
 from grader.sandbox.preflight import preflight
 
 _RECORDS: dict[Path, SubmissionRecord] = {}
@@ -80,6 +81,10 @@ class SubmissionFile(pytest.File):
                 level = config.getoption("grade_isolation")
                 isolation = choose(level, 1, protect, DEFAULT_UID_BASE, forkserver.shared().namespaces_allowed())
                 preflight(isolation, limits)
+                if isolation.level == "uid":  # as the command line does: closed to sandbox uids until pytest ends
+                    closing = contextlib.ExitStack()
+                    closing.enter_context(closed_to_others(isolation.hidden))
+                    config.add_cleanup(closing.close)
                 config.stash[_ISOLATION] = isolation
             _RECORDS[self.path] = grade_submission(
                 self.path, config.stash[_EXERCISE], limits, config.getoption("grade_seed"), config.stash[_ISOLATION]

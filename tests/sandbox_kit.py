@@ -83,13 +83,18 @@ def as_ordinary_user(command: list[str]) -> list[str]:
     return with_readable_python([*setpriv, *command])
 
 
-def open_for_ordinary_user(folder: Path) -> None:
-    """Let the ordinary user write in ``folder`` and reach it through the folders above it (up to /tmp)."""
-    os.chmod(folder, 0o777)
+def reachable_by_all(folder: Path) -> None:
+    """Let every user pass through the folders above ``folder`` (pytest makes its temporary folders 0700)."""
     for parent in folder.parents:
         if parent == Path("/tmp") or parent == Path("/"):
             break
         os.chmod(parent, os.stat(parent).st_mode | 0o005)
+
+
+def open_for_ordinary_user(folder: Path) -> None:
+    """Let the ordinary user write in ``folder`` and reach it through the folders above it (up to /tmp)."""
+    os.chmod(folder, 0o777)
+    reachable_by_all(folder)
 
 
 def grade_command(*args: str) -> list[str]:

@@ -25,6 +25,7 @@ from sandbox_kit import (
     grade_command,
     namespaces_allowed,
     open_for_ordinary_user,
+    reachable_by_all,
     run,
     with_readable_python,
 )
@@ -172,6 +173,7 @@ def _write_class(folder: Path, out: Path, names: list[str]) -> None:
         (folder / name).write_text(HOSTILE[name].replace("MARK", MARK).replace("OUT", str(out)))
     for path in [folder.parent, folder, *folder.iterdir()]:
         os.chmod(path, 0o755 if path.is_dir() else 0o644)
+    reachable_by_all(folder.parent)
 
 
 def _leftovers() -> list[str]:

@@ -21,6 +21,7 @@ from sandbox_kit import (
     grade_command,
     isolation,
     open_for_ordinary_user,
+    reachable_by_all,
     returned,
     run,
     run_cells,
@@ -320,3 +321,26 @@ def _within(seconds: float, condition: Callable[[], bool]) -> bool:
             return True
         time.sleep(0.1)
     return condition()
+
+
+@AS_ROOT
+def test_the_pytest_route_closes_the_submissions_to_sandbox_uids(tmp_path: Path) -> None:
+    # At the uid level, as the command line does: a classmate's notebook cannot be read while the class is graded.
+    folder = tmp_path / "class"
+    folder.mkdir()
+    alice = folder / "alice.ipynb"
+    alice.write_text((ROOT / "solutions/sampler-basics.ipynb").read_text())
+    (folder / "peek.py").write_text(
+        f"def bell_counts(backend, shots):\n    try:\n        open({str(alice)!r}).read()\n"
+        "        seen = 'read alice'\n    except OSError as error:\n        seen = type(error).__name__\n"
+        "    raise RuntimeError(seen)\n"
+    )
+    for path in (tmp_path, folder, *folder.iterdir()):
+        os.chmod(path, 0o755 if path.is_dir() else 0o644)
+    reachable_by_all(tmp_path)  # so that only the grader's closing of the folder keeps peek.py out
+    command = [os.sys.executable, "-m", "pytest", "-p", "grader.pytest_plugin", "--grade", "sampler-basics",
+               str(folder), "--grade-isolation", "uid", "-o", "addopts=", "-p", "no:cacheprovider", "-q"]  # fmt: skip
+    done = run(with_readable_python(command))
+    assert "2 failed, 2 passed" in done.stdout, done.stdout[-3000:]  # alice's two tasks pass, peek's two fail
+    assert "raised RuntimeError: PermissionError" in done.stdout and "read alice" not in done.stdout
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o755  # given back once pytest is done
