@@ -226,8 +226,16 @@ def _reap(pid: int) -> dict[str, Any]:
 
 
 def main() -> None:
+    """Serve the grader; when it is gone (killed perhaps, at any stage), remove the home it made, which it cannot."""
+    try:
+        _serve(socket.socket(fileno=int(sys.argv[1])))
+    finally:  # not run when the grader ends this process itself (SIGKILL): it removes the home then
+        if os.path.basename(os.getcwd()).startswith("grader-warm-"):
+            shutil.rmtree(os.getcwd(), ignore_errors=True)
+
+
+def _serve(control: socket.socket) -> None:
     """Preload, say ready, then answer requests until the socket closes, building noise models while idle."""
-    control = socket.socket(fileno=int(sys.argv[1]))
     for name in PRELOAD:
         importlib.import_module(name)
     from grader import simulators
@@ -243,13 +251,8 @@ def main() -> None:
             warm_ups[done]()  # children forked from now on start with this model built
             done += 1
             continue
-        try:
-            data, fds, _flags, _address = socket.recv_fds(control, MESSAGE_BYTES, 3)
-        except ConnectionError:
-            data = b""
-        if not data:  # the grader is gone, killed perhaps: remove the home it made for us, which it cannot now
-            if os.path.basename(os.getcwd()).startswith("grader-warm-"):
-                shutil.rmtree(os.getcwd(), ignore_errors=True)
+        data, fds, _flags, _address = socket.recv_fds(control, MESSAGE_BYTES, 3)
+        if not data:
             return
         message = json.loads(data)
         if "fork" in message:
