@@ -65,8 +65,13 @@ def observe(port, secret):
         "memory": resource.getrlimit(resource.RLIMIT_AS)[0],
         "fds": sorted(os.readlink(f"/proc/self/fd/{fd}") for fd in os.listdir("/proc/self/fd")
                       if os.path.exists(f"/proc/self/fd/{fd}")),
+        "devices": sorted(os.listdir("/dev")), "urandom": len(open("/dev/urandom", "rb").read(8)),
     }
 """
+
+
+HARMLESS_DEVICES = ["fd", "full", "null", "random", "shm", "stderr", "stdin", "stdout", "urandom", "zero"]
+"""What a sandbox sees in /dev at the namespace levels."""
 
 
 @pytest.fixture()
@@ -111,6 +116,7 @@ def test_namespaces_level_is_what_the_report_says(listener: socket.socket, secre
     assert (seen["nproc"], seen["fsize"], seen["nofile"]) == (40, 64 * 2**20, 128)
     assert seen["memory"] == 3000 * 2**20 and seen["cpu"] > 0
     assert not [fd for fd in seen["fds"] if fd.startswith("socket:")]  # no way back to the warm parent
+    assert seen["devices"] == HARMLESS_DEVICES and seen["urandom"] == 8  # no disks, kernel log or terminals
 
 
 @AS_ROOT
@@ -283,6 +289,7 @@ def test_user_namespaces_level_is_what_the_report_says(
     assert seen["cwd"] == "/tmp/work" and seen["hostname"] == "sandbox"
     assert seen["nproc"] < 1000 and seen["memory"] > 0  # a share of the user's process count
     assert not [fd for fd in seen["fds"] if fd.startswith("socket:")]
+    assert seen["devices"] == HARMLESS_DEVICES and seen["urandom"] == 8  # none of the teacher's groups' devices
     # Outside, the user reads its own notes and reaches both sockets; inside, the home and /run are empty.
     assert outside["private"] == "the teacher's own" and outside["sockets"] == ["connected", "connected"], outside
     assert inside["private"] == "FileNotFoundError" and inside["sockets"] == ["FileNotFoundError"] * 2, inside

@@ -2,10 +2,10 @@
 
 At the ``namespaces`` level (root) and the ``user-namespaces`` level (not root, inside a new user namespace): new
 PID, mount, network, IPC and UTS namespaces; the filesystem remounted read-only, private homes opened just enough
-for the Python environment, the grader's secrets hidden, a private size-limited ``/tmp``; a fresh ``/proc`` and a
-PID 1 of its own, whose parent waits for it. At every level: the slot's uid and gid (when root), no capabilities,
-no new privileges, death with the parent, rlimits, its own working folder. Also the helpers the warm parent runs
-for the grader: probing for namespaces and killing every process of a uid.
+for the Python environment, the grader's secrets hidden, a /dev of harmless devices, a private size-limited
+``/tmp``; a fresh ``/proc`` and a PID 1 of its own, whose parent waits for it. At every level: the slot's uid and
+gid (when root), no capabilities, no new privileges, death with the parent, rlimits, its own working folder. Also
+the helpers the warm parent runs for the grader: probing for namespaces and killing every process of a uid.
 """
 
 from __future__ import annotations
@@ -66,6 +66,33 @@ def open_private_homes(fds: dict[str, int], homes: tuple[str, ...] = ()) -> None
             _bind(fds[path], path, read_only=False)
 
 
+DEVICES = ("null", "zero", "full", "random", "urandom")
+DEVICE_LINKS = {
+    "fd": "/proc/self/fd",
+    "stdin": "/proc/self/fd/0",
+    "stdout": "/proc/self/fd/1",
+    "stderr": "/proc/self/fd/2",
+}
+
+
+def _minimal_dev() -> None:
+    """A read-only /dev of the harmless devices alone: no disks, kernel log, cameras, GPUs or terminals."""
+    fds = {name: os.open(f"/dev/{name}", os.O_PATH) for name in DEVICES if os.path.exists(f"/dev/{name}")}
+    try:
+        flags = linux.MS_NOSUID | linux.MS_NOEXEC
+        linux.mount("tmpfs", "/dev", "tmpfs", flags, "mode=0755,size=64k")
+        for name, fd in fds.items():
+            open(f"/dev/{name}", "w").close()
+            linux.mount(f"/proc/self/fd/{fd}", f"/dev/{name}", None, linux.MS_BIND)
+        for name, target in DEVICE_LINKS.items():
+            os.symlink(target, f"/dev/{name}")
+        os.mkdir("/dev/shm")  # a tmpfs of its own comes over it
+        linux.mount(None, "/dev", None, linux.MS_BIND | linux.MS_REMOUNT | linux.MS_RDONLY | flags)
+    finally:
+        for fd in fds.values():
+            os.close(fd)
+
+
 def _build_filesystem(params: dict[str, Any], uid: int | None) -> None:
     """In a new mount namespace: the filesystem read-only, secrets hidden, a private /tmp to write in.
 
@@ -88,6 +115,7 @@ def _build_filesystem(params: dict[str, Any], uid: int | None) -> None:
                 linux.mount("tmpfs", path, "tmpfs", linux.MS_RDONLY | linux.MS_NOSUID | linux.MS_NODEV, "size=4k")
             elif os.path.exists(path):
                 linux.mount("/dev/null", path, None, linux.MS_BIND)
+        _minimal_dev()
         scratch = {"/tmp": f"mode=1777,size={int(params['tmp_mb'])}m", "/var/tmp": "mode=1777,size=16m"}
         scratch["/dev/shm"] = "mode=1777,size=16m"
         scratch["/run"] = "mode=0755,size=1m"  # its sockets (a session bus, docker.sock) accept connections read-only
