@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from copy import deepcopy
 from types import MethodType
 
 from qiskit import QuantumCircuit
@@ -10,6 +11,7 @@ from qiskit_aer.noise import NoiseModel
 from qiskit_ibm_runtime.executor_sampler import Sampler
 from qiskit_ibm_runtime.fake_provider import FakeBelemV2, FakeLimaV2, FakeQuitoV2
 
+from grader import simulators
 from grader.primitives import BY_KEY
 from grader.simulators import _build_fake_noise_model, _build_noise_model, grader_backend, install
 
@@ -64,6 +66,27 @@ def test_a_cached_replay_gives_exactly_the_counts_of_an_uncached_run() -> None:
     fresh.options.simulator.seed_simulator = SEED
     uncached = fresh.run([isa], shots=999).result()[0].data.meas
     assert cached[0].get_counts() == cached[1].get_counts() == uncached.get_counts()
+
+
+def test_a_client_side_job_shares_the_cached_model_and_a_student_still_gets_a_copy(monkeypatch) -> None:
+    install()
+    copies = []
+    monkeypatch.setattr(simulators, "deepcopy", lambda model: copies.append(model) or deepcopy(model))
+    student = FakeLimaV2()
+    mine = NoiseModel.from_backend(student)  # asked for by the student: a copy, which they may change
+    mine.add_all_qubit_readout_error([[0.5, 0.5], [0.5, 0.5]])
+    assert len(copies) == 1
+    circuit = QuantumCircuit(2)
+    circuit.h(0)
+    circuit.cx(0, 1)
+    circuit.measure_all()
+    isa = generate_preset_pass_manager(optimization_level=1, backend=student, seed_transpiler=SEED).run(circuit)
+    sampler = Sampler(mode=student)
+    sampler.options.simulator.seed_simulator = SEED
+    counts = sampler.run([isa], shots=999).result()[0].data.meas.get_counts()
+    assert len(copies) == 1  # the job's own simulator shared the cached model: no copy
+    replay = BY_KEY["client.Sampler"].build(grader_backend(student), {"simulator": {"seed_simulator": SEED}})
+    assert replay.run([isa], shots=999).result()[0].data.meas.get_counts() == counts  # the change reached nothing
 
 
 def test_a_fake_backends_own_noise_model_is_cached_by_content_and_copied() -> None:
