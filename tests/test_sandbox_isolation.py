@@ -70,6 +70,15 @@ def observe(port, secret):
 """
 
 
+PROBE_SCRIPT_HEADER = (
+    "import json, sys\n"
+    "sys.path.insert(0, 'tests')\n"
+    "from sandbox_kit import isolation, returned, run_cells\n"
+    "from test_sandbox_isolation import ESCAPE, OBSERVE\n"
+    "from pathlib import Path\n"
+)
+"""The start of a probe script that a test runs as another user: the probes and the kit, imported from here."""
+
 HARMLESS_DEVICES = ["fd", "full", "null", "random", "shm", "stderr", "stdin", "stdout", "urandom", "zero"]
 """What a sandbox sees in /dev at the namespace levels."""
 
@@ -124,12 +133,7 @@ def test_uid_level_is_what_the_report_says(tmp_path: Path, listener: socket.sock
     # The uid level on this machine needs a Python every uid can read: run it where /root is opened to them.
     script = tmp_path / "probe.py"
     script.write_text(
-        "import json, sys\n"
-        "sys.path.insert(0, 'tests')\n"
-        "from sandbox_kit import isolation, returned, run_cells\n"
-        "from test_sandbox_isolation import OBSERVE\n"
-        "from pathlib import Path\n"
-        f"chosen = isolation('uid', [Path({str(secret.parent)!r})])\n"
+        PROBE_SCRIPT_HEADER + f"chosen = isolation('uid', [Path({str(secret.parent)!r})])\n"
         "from grader.sandbox.isolation import closed_to_others\n"
         "with closed_to_others(chosen.hidden):\n"
         f"    outcome = run_cells([OBSERVE], 'observe', [{listener.getsockname()[1]}, {str(secret)!r}], chosen)\n"
@@ -259,12 +263,8 @@ def test_user_namespaces_level_is_what_the_report_says(
     os.chmod(private, 0o600)
     script = tmp_path / "probe.py"
     script.write_text(
-        "import json, sys\n"
-        "sys.path.insert(0, 'tests')\n"
-        "from sandbox_kit import isolation, returned, run_cells\n"
-        "from test_sandbox_isolation import ESCAPE, OBSERVE\n"
-        "from pathlib import Path\n"
-        "exec(ESCAPE)  # the same probes outside the sandbox, to show they would find what is there\n"
+        PROBE_SCRIPT_HEADER
+        + "exec(ESCAPE)  # the same probes outside the sandbox, to show they would find what is there\n"
         f"outside = escape({str(secret)!r}, {str(private)!r}, {user_sockets!r})\n"
         f"chosen = isolation('auto', [Path({str(secret.parent)!r})])\n"
         f"seen = returned(run_cells([OBSERVE], 'observe', [{listener.getsockname()[1]}, {str(secret)!r}], chosen),"

@@ -18,6 +18,15 @@ from grader.simulators import _build_fake_noise_model, _build_noise_model, grade
 SEED = 4242
 
 
+def isa_bell(backend: object) -> QuantumCircuit:
+    """A measured Bell circuit transpiled, with a fixed seed, for ``backend``."""
+    circuit = QuantumCircuit(2)
+    circuit.h(0)
+    circuit.cx(0, 1)
+    circuit.measure_all()
+    return generate_preset_pass_manager(optimization_level=1, backend=backend, seed_transpiler=SEED).run(circuit)
+
+
 def test_one_backend_per_class_and_never_the_callers() -> None:
     mine = FakeLimaV2()
     assert grader_backend(mine) is grader_backend(FakeLimaV2()) is not mine
@@ -54,11 +63,7 @@ def test_a_backend_whose_errors_changed_gets_a_model_of_its_own() -> None:
 
 def test_a_cached_replay_gives_exactly_the_counts_of_an_uncached_run() -> None:
     backend = FakeLimaV2()
-    circuit = QuantumCircuit(2)
-    circuit.h(0)
-    circuit.cx(0, 1)
-    circuit.measure_all()
-    isa = generate_preset_pass_manager(optimization_level=1, backend=backend, seed_transpiler=SEED).run(circuit)
+    isa = isa_bell(backend)
     entry, options = BY_KEY["client.Sampler"], {"simulator": {"seed_simulator": SEED}}
     replays = [entry.build(grader_backend(backend), options) for _ in "ab"]
     cached = [sampler.run([isa], shots=999).result()[0].data.meas for sampler in replays]
@@ -76,11 +81,7 @@ def test_a_client_side_job_shares_the_cached_model_and_a_student_still_gets_a_co
     mine = NoiseModel.from_backend(student)  # asked for by the student: a copy, which they may change
     mine.add_all_qubit_readout_error([[0.5, 0.5], [0.5, 0.5]])
     assert len(copies) == 1
-    circuit = QuantumCircuit(2)
-    circuit.h(0)
-    circuit.cx(0, 1)
-    circuit.measure_all()
-    isa = generate_preset_pass_manager(optimization_level=1, backend=student, seed_transpiler=SEED).run(circuit)
+    isa = isa_bell(student)
     sampler = Sampler(mode=student)
     sampler.options.simulator.seed_simulator = SEED
     counts = sampler.run([isa], shots=999).result()[0].data.meas.get_counts()
@@ -101,12 +102,8 @@ def test_a_fake_backends_own_noise_model_is_cached_by_content_and_copied() -> No
 
 def test_backend_run_counts_are_the_same_with_the_cache() -> None:
     install()
-    circuit = QuantumCircuit(2)
-    circuit.h(0)
-    circuit.cx(0, 1)
-    circuit.measure_all()
     cached, uncached = FakeQuitoV2(), FakeQuitoV2()
-    isa = generate_preset_pass_manager(optimization_level=1, backend=cached, seed_transpiler=SEED).run(circuit)
+    isa = isa_bell(cached)
     uncached._get_noise_model_from_backend_v2 = MethodType(_build_fake_noise_model, uncached)  # the library's own
     counts = [b.run(isa, shots=999, seed_simulator=SEED).result().get_counts() for b in (cached, uncached)]
     assert counts[0] == counts[1]

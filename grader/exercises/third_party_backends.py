@@ -17,8 +17,8 @@ from grader.judge.evidence import Evidence
 from grader.judge.replay import backend_for
 from grader.judge.rubric import Rubric, Verdicts, credit, gate
 from grader.judge.sampling import (
+    bell_counts_provenance,
     bell_reference,
-    counts_shape_problem,
     entries,
     measured_state_problem,
     ran_shots,
@@ -120,13 +120,7 @@ def judge_wrapped_bell(case: Case, ev: Evidence, v: Verdicts) -> None:
         "`sampler.run([circuit], shots=shots)`.",
     )
     reading = reading_of(ev.returned, result, entry.index, entry.circuit)
-    problem = counts_shape_problem(ev.returned, 2)
-    v.require(
-        "provenance",
-        reading is not None,
-        f"The counts are exactly those of the grader's replay of your job ({reading}).",
-        f"The value returned is not a counts dict: {problem}." if problem else NOT_REPLAYED,
-    )
+    bell_counts_provenance(v, ev.returned, reading, NOT_REPLAYED)
 
 
 def bell_rubric() -> Rubric:

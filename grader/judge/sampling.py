@@ -431,12 +431,17 @@ def bell_job(v: Any, ev: Any, call: Call, backend: Any, shots: int, isa: Callabl
     if clbits is None:
         clbits = list(range(entry.circuit.num_clbits))
     measured_state_check(v, "bell_state", entry.circuit, clbits, bell_reference(), ["bit 0", "bit 1"], BUILD_BELL)
-    problem = counts_shape_problem(ev.returned, 2)
+    bell_counts_provenance(v, ev.returned, reading)
+
+
+def bell_counts_provenance(v: Any, returned: Any, reading: str | None, not_replayed: str = NOT_REPLAYED) -> None:
+    """Gate: the two-bit counts returned are the replay's, read from register ``reading`` (None: they are not)."""
+    problem = counts_shape_problem(returned, 2)
     v.require(
         "provenance",
         reading is not None,
         f"The counts are exactly those of the grader's replay of your job ({reading}).",
-        f"The value returned is not a counts dict: {problem}." if problem else NOT_REPLAYED,
+        f"The value returned is not a counts dict: {problem}." if problem else not_replayed,
     )
 
 
